@@ -1,0 +1,131 @@
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+
+#include "app/services.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "domain/auth_cache.h"
+#include "domain/signing_keys.h"
+#include "domain/v3_tokens.h"
+#include "protocol/endpoints.h"
+#include "tokens/secret_hasher.h"
+#include "transport/dev_certificate.h"
+#include "transport/server.h"
+
+namespace connect_auth::app {
+namespace {
+
+int fail(const Error& error) {
+  log::error("startup_failed", {{"reason", error.description}});
+  std::fprintf(stderr, "connect-auth: %s\n", error.description.c_str());
+  return 1;
+}
+
+transport::Limits limits_from(const config::Config::Limits& c) {
+  transport::Limits limits;
+  limits.header_bytes = static_cast<std::size_t>(c.header_bytes);
+  limits.body_bytes = static_cast<std::size_t>(c.body_bytes);
+  limits.read_timeout = std::chrono::milliseconds(c.read_timeout_ms);
+  limits.keepalive_timeout = std::chrono::milliseconds(c.keepalive_timeout_ms);
+  limits.shutdown_grace = std::chrono::milliseconds(c.shutdown_grace_ms);
+  limits.max_connections = static_cast<std::size_t>(c.max_connections);
+  return limits;
+}
+
+}  // namespace
+
+int serve(const config::Config& config) {
+  log::Level level = log::Level::kInfo;
+  log::parse_level(config.log.level, level);
+  log::set_level(level);
+
+  auto opened = open_data(config);
+  if (!opened) return fail(opened.error());
+  storage::Store& store = *opened->store;
+  const tokens::MasterKey& master_key = *opened->master_key;
+
+  SystemClock clock;
+  SecureRandom random;
+  if (auto ensured = domain::ensure_hs256_signing_key(store, master_key, random, clock); !ensured) {
+    return fail(ensured.error());
+  }
+  domain::AuthCache cache(store, master_key);
+  if (auto loaded = cache.load(); !loaded) return fail(loaded.error());
+
+  auto listen = config::parse_listen(config.server.listen);
+  if (!listen) return fail(listen.error());
+  transport::ServerOptions options;
+  options.host = listen->first;
+  options.port = listen->second;
+  options.tls = !config.server.insecure_http;
+  options.threads = static_cast<int>(config.server.threads);
+  options.limits = limits_from(config.limits);
+  std::string certificate_note;
+  if (options.tls) {
+    if (!config.tls.cert_file.empty()) {
+      options.tls_files = {config.tls.cert_file, config.tls.key_file};
+    } else {
+      auto generated = transport::ensure_dev_certificate(config.tls_dir());
+      if (!generated) return fail(generated.error());
+      options.tls_files = *generated;
+      certificate_note = std::filesystem::absolute(generated->cert_chain_file).string();
+    }
+  }
+
+  const auto pepper = master_key.pepper();
+  tokens::SecretHasher hasher(pepper);
+  domain::V3TokenCodec v3_codec({config.effective_issuer(), config.tokens.v3.lifetime_seconds,
+                                 config.tokens.clock_skew_seconds});
+  std::atomic<bool> ready{false};
+  protocol::EndpointContext context{cache, v3_codec, hasher, clock, random, ready};
+  const http::Router router = protocol::build_router(context);
+
+  transport::RequestObserver observer;
+  if (config.log.access) {
+    observer = [](const transport::RequestSummary& s) {
+      // Only the path: query strings and headers may carry credentials.
+      log::info("request", {{"request_id", s.request_id},
+                            {"method", http::method_name(s.method)},
+                            {"path", s.path},
+                            {"status", s.status},
+                            {"elapsed_us", static_cast<std::int64_t>(s.elapsed.count())},
+                            {"remote", s.remote_address}});
+    };
+  }
+  auto server = transport::make_server(
+      options, [&router](const http::Request& request) { return router.route(request); },
+      observer);
+  if (auto started = server->start(); !started) return fail(started.error());
+
+  cache.start_polling(std::chrono::milliseconds(config.cache.poll_interval_ms), clock);
+  const std::string scheme = options.tls ? "https" : "http";
+  const bool v6 = options.host.find(':') != std::string::npos;
+  const std::string url = scheme + "://" + (v6 ? "[" + options.host + "]" : options.host) + ":" +
+                          std::to_string(server->port());
+  log::info("listening", {{"url", url},
+                          {"issuer", config.effective_issuer()},
+                          {"store", config.effective_store_url().substr(0, 7) == "sqlite:"
+                                        ? std::string_view("sqlite")
+                                        : std::string_view("other")},
+                          {"tls", options.tls}});
+  std::printf("connect-auth is serving on %s\n", url.c_str());
+  if (!certificate_note.empty()) {
+    std::printf("development certificate: %s (pass it to clients, e.g. curl --cacert)\n",
+                certificate_note.c_str());
+  }
+  std::printf("next: create an account, a user and an API key with `connect-auth account create "
+              "--help`, then POST %s/rest/v3/oauth/token?grant_type=client_credentials\n",
+              url.c_str());
+  std::fflush(stdout);
+  ready.store(true, std::memory_order_release);
+
+  server->run();  // returns after SIGTERM/SIGINT and draining
+  ready.store(false, std::memory_order_release);
+  cache.stop_polling();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace connect_auth::app

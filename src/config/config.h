@@ -1,0 +1,94 @@
+// The server's configuration: typed, validated once at start, immutable afterwards.
+// Sources, later ones winning: built-in defaults < TOML file < CONNECT_AUTH_* environment
+// variables < command-line flags. Unknown keys (file or environment) are errors naming the key.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace connect_auth::config {
+
+struct Config {
+  std::string data_dir = "var";
+  std::string issuer;  // empty: derived from the listen address and scheme
+
+  struct Server {
+    std::string listen = "127.0.0.1:8443";
+    std::int64_t threads = 0;
+    bool insecure_http = false;
+  } server;
+
+  struct Tls {
+    std::string cert_file;  // empty: a generated development certificate under data_dir/tls
+    std::string key_file;
+  } tls;
+
+  struct Limits {
+    std::int64_t header_bytes = 8192;
+    std::int64_t body_bytes = 65536;
+    std::int64_t read_timeout_ms = 10'000;
+    std::int64_t keepalive_timeout_ms = 60'000;
+    std::int64_t shutdown_grace_ms = 10'000;
+    std::int64_t max_connections = 10'000;
+  } limits;
+
+  struct Tokens {
+    std::int64_t clock_skew_seconds = 30;
+    struct V3 {
+      std::int64_t lifetime_seconds = 1200;
+    } v3;
+  } tokens;
+
+  struct Store {
+    std::string url;  // empty: sqlite:<data_dir>/connect-auth.db
+  } store;
+
+  struct Cache {
+    std::int64_t poll_interval_ms = 250;
+  } cache;
+
+  struct Log {
+    std::string level = "info";
+    bool access = true;
+  } log;
+
+  struct Secrets {
+    std::string master_key_file;  // empty: <data_dir>/secrets/master.key
+  } secrets;
+
+  // Derived values (after defaults are applied).
+  std::string effective_issuer() const;
+  std::string effective_store_url() const;
+  std::filesystem::path effective_master_key_file() const;
+  std::filesystem::path tls_dir() const { return std::filesystem::path(data_dir) / "tls"; }
+};
+
+// Values given on the command line, as dotted keys (e.g. "server.listen").
+using Overrides = std::map<std::string, std::string>;
+
+// `file`: path of a TOML file, or nullopt for none. `environment`: the process environment as
+// NAME=VALUE strings (pass `environ`); only CONNECT_AUTH_* names are looked at.
+Result<Config> load_config(const std::optional<std::filesystem::path>& file,
+                           const std::vector<std::string>& environment,
+                           const Overrides& overrides);
+
+struct KeyDoc {
+  std::string key;
+  std::string env;
+  std::string type;
+  std::string default_value;
+  std::string doc;
+};
+// Every key with its environment variable, type, default and one line of documentation.
+std::vector<KeyDoc> describe_keys();
+
+// Splits "HOST:PORT" or "[IPv6]:PORT".
+Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen);
+
+}  // namespace connect_auth::config

@@ -1,0 +1,62 @@
+#include "core/base64.h"
+
+#include <sodium.h>
+
+namespace connect_auth {
+namespace {
+
+std::optional<std::string> decode_with(std::string_view text, int variant) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  std::size_t out_len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), /*ignore=*/nullptr, &out_len, &end, variant) != 0) {
+    return std::nullopt;
+  }
+  if (end != text.data() + text.size()) return std::nullopt;  // trailing garbage
+  out.resize(out_len);
+  return out;
+}
+
+void append_encoded(std::string& out, const unsigned char* data, std::size_t size, int variant) {
+  std::size_t encoded_len = sodium_base64_encoded_len(size, variant);  // includes the NUL
+  std::size_t old = out.size();
+  out.resize(old + encoded_len);
+  sodium_bin2base64(out.data() + old, encoded_len, data, size, variant);
+  out.resize(old + encoded_len - 1);
+}
+
+}  // namespace
+
+std::optional<std::string> decode_base64(std::string_view text) {
+  // libsodium accepts padding only in the padded variant and rejects it in the unpadded one, so
+  // choose by the last character; this makes padding optional but never half-present.
+  if (!text.empty() && text.back() == '=') {
+    if (text.size() % 4 != 0) return std::nullopt;
+    return decode_with(text, sodium_base64_VARIANT_ORIGINAL);
+  }
+  return decode_with(text, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+}
+
+std::string encode_base64(std::string_view bytes) {
+  std::string out;
+  append_encoded(out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                 sodium_base64_VARIANT_ORIGINAL);
+  return out;
+}
+
+void append_base64url(std::string& out, std::span<const std::uint8_t> bytes) {
+  append_encoded(out, bytes.data(), bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+std::string encode_base64url(std::span<const std::uint8_t> bytes) {
+  std::string out;
+  append_base64url(out, bytes);
+  return out;
+}
+
+std::optional<std::string> decode_base64url(std::string_view text) {
+  return decode_with(text, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+}  // namespace connect_auth

@@ -1,0 +1,89 @@
+#include "http/error_response.h"
+
+#include <string>
+
+#include "core/json_text.h"
+
+namespace connect_auth::http {
+
+int status_for(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::kInvalidRequest: return 400;
+    case ErrorCode::kInvalidClient: return 401;  // RFC 6749 §5.2
+    case ErrorCode::kInvalidGrant: return 400;
+    case ErrorCode::kUnauthorizedClient: return 400;
+    case ErrorCode::kUnsupportedGrantType: return 400;
+    case ErrorCode::kInvalidScope: return 400;
+    case ErrorCode::kInvalidToken: return 401;  // RFC 6750 §3.1
+    case ErrorCode::kInsufficientScope: return 403;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kMethodNotAllowed: return 405;
+    case ErrorCode::kPayloadTooLarge: return 413;
+    case ErrorCode::kHeaderFieldsTooLarge: return 431;
+    case ErrorCode::kUnsupportedMediaType: return 415;
+    case ErrorCode::kTooManyRequests: return 429;
+    case ErrorCode::kRequestTimeout: return 408;
+    case ErrorCode::kStorageNotFound: return 404;
+    case ErrorCode::kStorageConflict: return 409;
+    case ErrorCode::kStorageUnavailable: return 503;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+Response error_response(const Error& error, std::string_view allow) {
+  Response response;
+  response.status = status_for(error.code);
+  response.content_type = "application/json";
+  response.add_header("Cache-Control", "no-store");
+  response.add_header("Pragma", "no-cache");
+
+  // Internal failures never show their description: it may hold library or storage detail.
+  std::string_view description = error.description;
+  if (error.code == ErrorCode::kInternal) description = "internal server error";
+  if (error.code == ErrorCode::kStorageUnavailable) {
+    description = "the service is temporarily unavailable, retry later";
+    response.add_header("Retry-After", "1");
+  }
+
+  std::string_view code_name = error_code_name(error.code);
+  if (error.code == ErrorCode::kInvalidToken || error.code == ErrorCode::kInsufficientScope) {
+    // RFC 6750 §3: the challenge names the error code.
+    std::string challenge = "Bearer error=\"";
+    challenge.append(code_name);
+    challenge.append("\"");
+    if (!description.empty()) {
+      challenge.append(", error_description=\"");
+      for (char c : description) {
+        // RFC 6750 §3: error_description excludes '"' and '\'.
+        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+          challenge.push_back(c);
+        }
+      }
+      challenge.append("\"");
+    }
+    response.add_header("WWW-Authenticate", std::move(challenge));
+  } else if (error.code == ErrorCode::kInvalidClient) {
+    // RFC 6749 §5.2: a 401 for invalid_client carries a challenge for the scheme the client may
+    // use. We advertise Basic, the standard form of the same credential.
+    response.add_header("WWW-Authenticate", "Basic realm=\"connect-auth\"");
+  }
+  if (error.code == ErrorCode::kMethodNotAllowed && !allow.empty()) {
+    response.add_header("Allow", std::string(allow));
+  }
+  if (error.code == ErrorCode::kTooManyRequests) {
+    response.add_header("Retry-After", "1");
+  }
+
+  response.body.reserve(48 + description.size());
+  response.body.append("{\"error\":");
+  append_json_string(response.body, code_name);
+  if (!description.empty()) {
+    response.body.append(",\"error_description\":");
+    append_json_string(response.body, description);
+  }
+  response.body.push_back('}');
+  return response;
+}
+
+}  // namespace connect_auth::http

@@ -1,0 +1,58 @@
+// Transport-neutral HTTP request/response values. The transport layer (Beast) fills a Request whose
+// string_views point into its own buffers, valid only for the duration of the handler call; the
+// handler returns a Response by value. Nothing above transport/ includes Beast.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace connect_auth::http {
+
+enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kDelete, kPatch, kOptions, kOther };
+
+std::string_view method_name(Method method) noexcept;
+
+struct Header {
+  std::string_view name;  // as received; compare case-insensitively
+  std::string_view value;
+};
+
+struct Request {
+  Method method = Method::kOther;
+  std::string_view target;  // origin-form as received: path[?query]
+  std::string_view path;    // target up to '?', not decoded
+  std::string_view query;   // after '?', not decoded; empty when absent
+  std::span<const Header> headers;
+  std::string_view body;
+  std::string_view remote_address;  // peer IP as text
+  std::string_view request_id;      // assigned by the transport, echoed as X-Request-Id
+
+  // Number of header fields with this name (case-insensitive). Used to refuse duplicates of
+  // security-relevant headers instead of picking first or last (bad-inputs.md §A).
+  int header_count(std::string_view name) const noexcept;
+  // The value of the first header with this name, if any.
+  std::optional<std::string_view> header(std::string_view name) const noexcept;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type;  // empty: no Content-Type header (e.g. 204)
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // When true the transport closes the connection after writing this response.
+  bool close_connection = false;
+
+  void add_header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+};
+
+// ASCII case-insensitive equality for header names.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace connect_auth::http

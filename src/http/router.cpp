@@ -1,0 +1,40 @@
+#include "http/router.h"
+
+#include "http/error_response.h"
+
+namespace connect_auth::http {
+
+void Router::add(Method method, std::string path, Handler handler) {
+  Route& route = routes_[std::move(path)];
+  route.handlers.emplace_back(method, std::move(handler));
+  if (!route.allow.empty()) route.allow.append(", ");
+  route.allow.append(method_name(method));
+  if (method == Method::kGet) route.allow.append(", HEAD");
+}
+
+namespace {
+Response route_not_found() {
+  return error_response(make_error(ErrorCode::kNotFound, "no such endpoint"));
+}
+
+}  // namespace
+
+Response Router::route(const Request& request) const {
+  // RFC 9112 §3.2: a request with more than one Host field is invalid; refuse, never pick one.
+  if (request.header_count("host") > 1) {
+    return error_response(make_error(ErrorCode::kInvalidRequest, "header host is repeated"));
+  }
+  auto it = routes_.find(request.path);
+  if (it == routes_.end()) return route_not_found();
+  const Route& route = it->second;
+  Method wanted = request.method == Method::kHead ? Method::kGet : request.method;
+  for (const auto& [method, handler] : route.handlers) {
+    if (method == wanted) return handler(request);
+  }
+  return error_response(
+      make_error(ErrorCode::kMethodNotAllowed,
+                 "method " + std::string(method_name(request.method)) + " is not allowed here"),
+      route.allow);
+}
+
+}  // namespace connect_auth::http

@@ -1,0 +1,40 @@
+// Exact-path routing with per-method handlers. Unknown path → 404; known path, other method →
+// 405 with Allow. Routes are registered at start-up and never change while serving, so lookups
+// take no lock.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/message.h"
+
+namespace connect_auth::http {
+
+using Handler = std::function<Response(const Request&)>;
+
+class Router {
+ public:
+  // Registers `handler` for `method` on `path`. A HEAD request to a path with a GET handler is
+  // served by it with the body dropped by the transport.
+  void add(Method method, std::string path, Handler handler);
+
+  Response route(const Request& request) const;
+
+ private:
+  struct Route {
+    std::vector<std::pair<Method, Handler>> handlers;
+    std::string allow;  // "GET, POST" for 405
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
+};
+
+}  // namespace connect_auth::http

@@ -1,0 +1,101 @@
+#include "storage/sqlite/migrations.h"
+
+#include <array>
+
+namespace connect_auth::storage::sqlite {
+namespace {
+
+// Design notes for version 1:
+// - STRICT tables (SQLite ≥ 3.37) refuse a value of the wrong type instead of silently
+//   storing it, so a binding mistake is an error, not corrupted data.
+// - Text keys use the BINARY collation (the default, spelled out where it matters): user names
+//   and ids compare as exact bytes, so "Ops@acme.test" never matches "ops@acme.test" and
+//   Unicode look-alikes never match each other.
+// - users.id is AUTOINCREMENT so an id is never reused: v4 tokens carry it in `uid`.
+// - changes.seq is AUTOINCREMENT so a sequence number is never reused after pruning, and
+//   sqlite serialises writers, so seqs become visible in commit order (the feed has no holes).
+// - change_feed.pruned_through: every change with seq > pruned_through is still stored, so
+//   changes_since() can tell exactly when a reader's position has been pruned away.
+// - Child-side indexes on foreign keys keep FK checks from scanning the child table.
+constexpr const char* kV1InitialSchema = R"sql(
+CREATE TABLE accounts (
+  guid         TEXT    NOT NULL PRIMARY KEY COLLATE BINARY,
+  company_name TEXT    NOT NULL,
+  country_code TEXT    NOT NULL,
+  active       INTEGER NOT NULL CHECK (active IN (0, 1))
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_name     TEXT    NOT NULL COLLATE BINARY UNIQUE,
+  password_hash TEXT    NOT NULL,
+  disabled      INTEGER NOT NULL CHECK (disabled IN (0, 1))
+) STRICT;
+
+CREATE TABLE user_roles (
+  user_id      INTEGER NOT NULL REFERENCES users (id),
+  account_guid TEXT    NOT NULL REFERENCES accounts (guid),
+  role         TEXT    NOT NULL CHECK (role IN ('ADMINISTRATOR', 'MANAGER', 'REPORTING')),
+  PRIMARY KEY (user_id, account_guid)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX user_roles_by_account ON user_roles (account_guid);
+
+CREATE TABLE api_keys (
+  api_id      TEXT    NOT NULL PRIMARY KEY COLLATE BINARY,
+  user_id     INTEGER NOT NULL REFERENCES users (id),
+  secret_hash BLOB    NOT NULL CHECK (length(secret_hash) = 32),
+  generation  INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX api_keys_by_user ON api_keys (user_id);
+
+CREATE TABLE api_key_accounts (
+  api_id       TEXT NOT NULL REFERENCES api_keys (api_id) ON DELETE CASCADE,
+  account_guid TEXT NOT NULL REFERENCES accounts (guid),
+  PRIMARY KEY (api_id, account_guid)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX api_key_accounts_by_account ON api_key_accounts (account_guid);
+
+CREATE TABLE signing_keys (
+  kid             TEXT    NOT NULL PRIMARY KEY COLLATE BINARY,
+  algorithm       TEXT    NOT NULL,
+  sealed_material BLOB    NOT NULL,
+  created_at      INTEGER NOT NULL,
+  active          INTEGER NOT NULL CHECK (active IN (0, 1)),
+  retired_at      INTEGER
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE changes (
+  seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT    NOT NULL CHECK (kind IN ('api_key', 'account', 'user', 'signing_key')),
+  ref  TEXT    NOT NULL,
+  at   INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE change_feed (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  pruned_through INTEGER NOT NULL
+) STRICT;
+INSERT INTO change_feed (id, pruned_through) VALUES (1, 0);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations{{
+    {1, kV1InitialSchema},
+}};
+
+constexpr bool versions_are_dense() {
+  for (std::size_t i = 0; i < kMigrations.size(); ++i) {
+    if (kMigrations[i].version != static_cast<int>(i) + 1) return false;
+  }
+  return true;
+}
+static_assert(versions_are_dense(), "migration versions must be 1, 2, 3, … in order");
+
+}  // namespace
+
+std::span<const Migration> migrations() noexcept { return kMigrations; }
+
+int latest_schema_version() noexcept { return kMigrations.back().version; }
+
+}  // namespace connect_auth::storage::sqlite

@@ -1,0 +1,29 @@
+// Turns SQLite failures into the store's error contract (store.h). The engine's own message
+// is never copied: it can quote SQL or a file path.
+#pragma once
+
+#include <string_view>
+
+#include "core/error.h"
+
+namespace SQLite {
+class Exception;
+}
+
+namespace connect_auth::storage::sqlite {
+
+// What the calling operation calls its failures, e.g. {"api key not found",
+// "api key already exists"}. `missing_reference` names what a foreign key pointed to.
+struct ErrorText {
+  std::string_view not_found = "record not found";
+  std::string_view conflict = "record already exists";
+  std::string_view missing_reference = "referenced record not found";
+};
+
+// UNIQUE / PRIMARY KEY → kStorageConflict; FOREIGN KEY → kStorageNotFound (the referenced row
+// does not exist); BUSY, LOCKED, IOERR, CANTOPEN, FULL, CORRUPT, … → kStorageUnavailable;
+// anything else (a bug: bad SQL, misuse) → kInternal.
+Error error_from_sqlite(int primary_code, int extended_code, const ErrorText& text);
+Error error_from_exception(const SQLite::Exception& e, const ErrorText& text);
+
+}  // namespace connect_auth::storage::sqlite

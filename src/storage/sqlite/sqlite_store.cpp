@@ -1,0 +1,725 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "storage/record_names.h"
+#include "storage/sqlite/connection_pool.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/sqlite_error.h"
+
+namespace connect_auth::storage {
+
+using sqlite::ConnectionPool;
+using sqlite::ErrorText;
+
+namespace {
+
+// STRICT tables need 3.37; RETURNING needs 3.35.
+constexpr int kMinSqliteVersion = 3037000;
+
+// Thrown while decoding a row the schema should have made impossible (a bad enum text, a hash
+// of the wrong length); turned into kInternal before it can leave the store.
+struct MalformedRow {};
+
+enum class TxMode : std::uint8_t { kRead, kWrite };
+
+// Runs `fn(db)` in one transaction on a pooled connection and converts every failure into the
+// store's error contract: nothing thrown inside escapes. Writes use BEGIN IMMEDIATE, which
+// takes the write lock up front (waiting up to the busy timeout): a deferred transaction that
+// read first and then tried to write could fail with SQLITE_BUSY at the upgrade, which no busy
+// timeout can fix. Reads use a deferred transaction, so several queries see one snapshot.
+//
+// Writers of one store also queue on `writer_lock` first. SQLite admits one writer at a time
+// anyway; without the mutex, same-process writers would wait in SQLite's busy handler, which
+// polls with sleeps of up to 100 ms, instead of being handed the turn at once. Other processes
+// still meet the busy timeout. Correctness never depends on this lock, only latency.
+template <class T, class Fn>
+Result<T> transact(ConnectionPool& pool, std::timed_mutex& writer_lock, TxMode mode,
+                   const ErrorText& text, Fn&& fn) {
+  std::unique_lock<std::timed_mutex> writer(writer_lock, std::defer_lock);
+  if (mode == TxMode::kWrite &&
+      !writer.try_lock_for(std::chrono::milliseconds(sqlite::kBusyTimeoutMs))) {
+    return make_error(ErrorCode::kStorageUnavailable,
+                      "database unavailable: another write is taking too long");
+  }
+  auto lease = pool.acquire();
+  if (!lease) return std::move(lease).error();
+  try {
+    SQLite::Transaction tx(lease->db(), mode == TxMode::kWrite
+                                            ? SQLite::TransactionBehavior::IMMEDIATE
+                                            : SQLite::TransactionBehavior::DEFERRED);
+    Result<T> result = fn(lease->db());
+    if (result.ok()) tx.commit();
+    return result;  // on error, ~Transaction rolls back
+  } catch (const SQLite::Exception& e) {
+    Error error = sqlite::error_from_exception(e, text);
+    if (error.code == ErrorCode::kStorageUnavailable) lease->discard();
+    return error;
+  } catch (const MalformedRow&) {
+    return make_error(ErrorCode::kInternal, "stored data is malformed");
+  } catch (const std::exception&) {
+    return make_error(ErrorCode::kInternal, "unexpected storage failure");
+  }
+}
+
+Error not_found(std::string_view what) {
+  return make_error(ErrorCode::kStorageNotFound, std::string(what));
+}
+
+// --- binding. Values are always bound, never spliced into SQL text (bad-inputs.md §G).
+
+void bind_text(SQLite::Statement& st, int index, std::string_view value) {
+  st.bind(index, std::string(value));  // bound with its length: embedded NULs are kept
+}
+
+void bind_bool(SQLite::Statement& st, int index, bool value) {
+  st.bind(index, static_cast<std::int32_t>(value ? 1 : 0));
+}
+
+void bind_blob(SQLite::Statement& st, int index, const std::uint8_t* data, std::size_t size) {
+  // A null pointer would bind SQL NULL, not an empty blob.
+  static constexpr std::uint8_t kEmpty = 0;
+  st.bind(index, size == 0 ? &kEmpty : data, static_cast<int>(size));
+}
+
+// --- decoding
+
+std::string text_at(const SQLite::Statement& st, int index) {
+  return st.getColumn(index).getString();
+}
+
+std::string_view text_view_at(const SQLite::Statement& st, int index) {
+  const SQLite::Column column = st.getColumn(index);
+  const char* text = column.getText();
+  return {text, static_cast<std::size_t>(column.getBytes())};
+}
+
+std::int64_t int_at(const SQLite::Statement& st, int index) {
+  return st.getColumn(index).getInt64();
+}
+
+bool bool_at(const SQLite::Statement& st, int index) { return int_at(st, index) != 0; }
+
+std::vector<std::uint8_t> blob_at(const SQLite::Statement& st, int index) {
+  const SQLite::Column column = st.getColumn(index);
+  const auto* data = static_cast<const std::uint8_t*>(column.getBlob());
+  return {data, data + column.getBytes()};
+}
+
+SecretHash hash_at(const SQLite::Statement& st, int index) {
+  const SQLite::Column column = st.getColumn(index);
+  const void* data = column.getBlob();
+  SecretHash hash{};
+  if (column.getBytes() != static_cast<int>(hash.size())) throw MalformedRow{};
+  std::memcpy(hash.data(), data, hash.size());
+  return hash;
+}
+
+constexpr const char* kAccountColumns = "guid, company_name, country_code, active";
+Account account_from(const SQLite::Statement& st) {
+  return Account{text_at(st, 0), text_at(st, 1), text_at(st, 2), bool_at(st, 3)};
+}
+
+constexpr const char* kUserColumns = "id, user_name, password_hash, disabled";
+User user_from(const SQLite::Statement& st) {
+  return User{int_at(st, 0), text_at(st, 1), text_at(st, 2), bool_at(st, 3)};
+}
+
+RoleGrant grant_from(const SQLite::Statement& st) {  // user_id, account_guid, role
+  const auto role = role_from_name(text_view_at(st, 2));
+  if (!role) throw MalformedRow{};
+  return RoleGrant{int_at(st, 0), text_at(st, 1), *role};
+}
+
+constexpr const char* kApiKeyColumns =
+    "api_id, user_id, secret_hash, generation, created_at, updated_at";
+ApiKey api_key_from(const SQLite::Statement& st) {
+  ApiKey key;
+  key.api_id = text_at(st, 0);
+  key.user_id = int_at(st, 1);
+  key.secret_hash = hash_at(st, 2);
+  key.generation = int_at(st, 3);
+  key.created_at = int_at(st, 4);
+  key.updated_at = int_at(st, 5);
+  return key;
+}
+
+constexpr const char* kSigningKeyColumns =
+    "kid, algorithm, sealed_material, created_at, active, retired_at";
+SigningKey signing_key_from(const SQLite::Statement& st) {
+  SigningKey key;
+  key.kid = text_at(st, 0);
+  key.algorithm = text_at(st, 1);
+  key.sealed_material = blob_at(st, 2);
+  key.created_at = int_at(st, 3);
+  key.active = bool_at(st, 4);
+  if (!st.isColumnNull(5)) key.retired_at = int_at(st, 5);
+  return key;
+}
+
+std::string sql(std::string_view head, const char* columns, std::string_view tail) {
+  std::string out(head);
+  out += columns;
+  out += tail;
+  return out;
+}
+
+// Fills each key's account_guids from `rows` (api_id, account_guid), which must be ordered by
+// api_id like `keys`, then by account_guid: one pass, no query per key.
+void attach_accounts(std::vector<ApiKey>& keys, SQLite::Statement& rows) {
+  std::size_t i = 0;
+  while (rows.executeStep()) {
+    const std::string_view api_id = text_view_at(rows, 0);
+    // Same collation on both sides, so equal ids line up; a row whose key is missing from
+    // `keys` cannot exist (foreign key), so running off the end means corruption.
+    while (i < keys.size() && keys[i].api_id != api_id) ++i;
+    if (i == keys.size()) throw MalformedRow{};
+    keys[i].account_guids.push_back(text_at(rows, 1));
+  }
+}
+
+std::vector<ApiKey> read_api_keys(SQLite::Database& db, std::optional<std::int64_t> user_id) {
+  std::vector<ApiKey> keys;
+  SQLite::Statement key_rows(db, sql("SELECT ", kApiKeyColumns,
+                                     user_id ? " FROM api_keys WHERE user_id = ?1 ORDER BY api_id"
+                                             : " FROM api_keys ORDER BY api_id"));
+  if (user_id) key_rows.bind(1, *user_id);
+  while (key_rows.executeStep()) keys.push_back(api_key_from(key_rows));
+
+  SQLite::Statement account_rows(
+      db, user_id ? "SELECT a.api_id, a.account_guid FROM api_key_accounts a "
+                    "JOIN api_keys k ON k.api_id = a.api_id WHERE k.user_id = ?1 "
+                    "ORDER BY a.api_id, a.account_guid"
+                  : "SELECT api_id, account_guid FROM api_key_accounts "
+                    "ORDER BY api_id, account_guid");
+  if (user_id) account_rows.bind(1, *user_id);
+  attach_accounts(keys, account_rows);
+  return keys;
+}
+
+bool row_exists(SQLite::Database& db, const char* query, std::string_view key) {
+  SQLite::Statement st(db, query);
+  bind_text(st, 1, key);
+  return st.executeStep();
+}
+
+bool user_exists(SQLite::Database& db, std::int64_t user_id) {
+  SQLite::Statement st(db, "SELECT 1 FROM users WHERE id = ?1");
+  st.bind(1, user_id);
+  return st.executeStep();
+}
+
+bool account_exists(SQLite::Database& db, std::string_view guid) {
+  return row_exists(db, "SELECT 1 FROM accounts WHERE guid = ?1", guid);
+}
+
+std::int64_t pruned_through(SQLite::Database& db) {
+  return db.execAndGet("SELECT pruned_through FROM change_feed WHERE id = 1").getInt64();
+}
+
+// --- opening
+
+// mkdir -p with mode 0700 for the directories we create: the database holds secret hashes.
+Result<void> make_parent_directories(const std::filesystem::path& file) {
+  const std::filesystem::path parent = file.parent_path();
+  std::filesystem::path prefix;
+  for (const auto& part : parent) {
+    prefix /= part;
+    if (::mkdir(prefix.c_str(), 0700) == 0) continue;
+    const int err = errno;
+    struct stat st {};
+    if (::stat(prefix.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+    return make_error(ErrorCode::kStorageUnavailable,
+                      std::string("cannot create the database directory: ") + std::strerror(err));
+  }
+  return Ok{};
+}
+
+// Creates the file with mode 0600 before SQLite sees it: SQLite would create it 0644 (less the
+// umask), and it gives the -wal and -shm files the database file's mode, so all three stay
+// private. An existing file keeps its mode: the operator may have chosen a shared group.
+Result<void> create_private_file(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    // The umask can only clear bits, but be explicit rather than trust that.
+    ::fchmod(fd, 0600);
+    ::close(fd);
+    return Ok{};
+  }
+  const int err = errno;
+  if (err == EEXIST) return Ok{};
+  return make_error(ErrorCode::kStorageUnavailable,
+                    std::string("cannot create the database file: ") + std::strerror(err));
+}
+
+Result<void> migrate(SQLite::Database& db, std::int64_t now) {
+  // IMMEDIATE: two processes starting at once take turns; the second finds nothing to do.
+  SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      "  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT");
+  const std::int64_t current =
+      db.execAndGet("SELECT coalesce(max(version), 0) FROM schema_migrations").getInt64();
+  const int latest = sqlite::latest_schema_version();
+  if (current > latest) {
+    // Written by a newer connect-auth: its tables may mean things this build does not know.
+    return make_error(ErrorCode::kStorageUnavailable,
+                      "database schema version " + std::to_string(current) +
+                          " is newer than this build supports (" + std::to_string(latest) +
+                          "); upgrade connect-auth");
+  }
+  for (const sqlite::Migration& m : sqlite::migrations()) {
+    if (m.version <= current) continue;
+    db.exec(m.sql);
+    SQLite::Statement record(db,
+                             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)");
+    record.bind(1, m.version);
+    record.bind(2, now);
+    record.exec();
+  }
+  tx.commit();
+  return Ok{};
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ lifecycle
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
+                                                       std::shared_ptr<const Clock> clock) {
+  if (sqlite3_libversion_number() < kMinSqliteVersion) {
+    return make_error(ErrorCode::kStorageUnavailable, "SQLite 3.37 or newer is required");
+  }
+  if (!clock) clock = std::make_shared<SystemClock>();
+  if (auto made = make_parent_directories(path); !made) return std::move(made).error();
+  if (auto created = create_private_file(path); !created) return std::move(created).error();
+
+  auto pool = std::make_unique<ConnectionPool>(path.string());
+  {
+    auto lease = pool->acquire();
+    if (!lease) return std::move(lease).error();
+    try {
+      // WAL is a property of the file (it persists), so setting it once at open covers every
+      // later connection, in this process and others. Readers then never block the writer.
+      const std::string mode = lease->db().execAndGet("PRAGMA journal_mode = WAL").getString();
+      if (mode != "wal") {
+        return make_error(ErrorCode::kStorageUnavailable,
+                          "database unavailable: cannot enable write-ahead logging");
+      }
+      if (auto migrated = migrate(lease->db(), clock->now_seconds()); !migrated) {
+        return std::move(migrated).error();
+      }
+    } catch (const SQLite::Exception& e) {
+      lease->discard();
+      return sqlite::error_from_exception(e, {});
+    } catch (const std::exception&) {
+      return make_error(ErrorCode::kInternal, "unexpected storage failure");
+    }
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(pool), std::move(clock)));
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<ConnectionPool> pool, std::shared_ptr<const Clock> clock)
+    : pool_(std::move(pool)), clock_(std::move(clock)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+void SqliteStore::append_change(SQLite::Database& db, ChangeKind kind, std::string_view ref) {
+  SQLite::Statement st(db, "INSERT INTO changes (kind, ref, at) VALUES (?1, ?2, ?3)");
+  bind_text(st, 1, change_kind_name(kind));
+  bind_text(st, 2, ref);
+  st.bind(3, clock_->now_seconds());
+  st.exec();
+}
+
+// ------------------------------------------------------------------ accounts
+
+namespace {
+constexpr ErrorText kAccountText{"account not found", "account already exists",
+                                 "account not found"};
+constexpr ErrorText kUserText{"user not found", "user name already exists",
+                              "user or account not found"};
+constexpr ErrorText kApiKeyText{"api key not found", "api key already exists",
+                                "user or account not found"};
+constexpr ErrorText kSigningKeyText{"signing key not found", "signing key already exists",
+                                    "referenced record not found"};
+constexpr ErrorText kChangeText{"change feed position has been pruned", "change already exists",
+                                "referenced record not found"};
+}  // namespace
+
+Result<void> SqliteStore::create_account(const Account& account) {
+  return transact<void>(*pool_, writer_, TxMode::kWrite, kAccountText, [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "INSERT INTO accounts (guid, company_name, country_code, active) "
+                         "VALUES (?1, ?2, ?3, ?4)");
+    bind_text(st, 1, account.guid);
+    bind_text(st, 2, account.company_name);
+    bind_text(st, 3, account.country_code);
+    bind_bool(st, 4, account.active);
+    st.exec();
+    append_change(db, ChangeKind::kAccount, account.guid);
+    return Result<void>(Ok{});
+  });
+}
+
+Result<Account> SqliteStore::find_account(std::string_view guid) {
+  return transact<Account>(
+      *pool_, writer_, TxMode::kRead, kAccountText, [&](SQLite::Database& db) -> Result<Account> {
+        SQLite::Statement st(db, sql("SELECT ", kAccountColumns, " FROM accounts WHERE guid = ?1"));
+        bind_text(st, 1, guid);
+        if (!st.executeStep()) return not_found(kAccountText.not_found);
+        return account_from(st);
+      });
+}
+
+Result<std::vector<Account>> SqliteStore::list_accounts() {
+  return transact<std::vector<Account>>(
+      *pool_, writer_, TxMode::kRead, kAccountText, [&](SQLite::Database& db) {
+        SQLite::Statement st(db, sql("SELECT ", kAccountColumns, " FROM accounts ORDER BY guid"));
+        std::vector<Account> out;
+        while (st.executeStep()) out.push_back(account_from(st));
+        return Result<std::vector<Account>>(std::move(out));
+      });
+}
+
+Result<void> SqliteStore::set_account_active(std::string_view guid, bool active) {
+  return transact<void>(
+      *pool_, writer_, TxMode::kWrite, kAccountText, [&](SQLite::Database& db) -> Result<void> {
+        SQLite::Statement st(db, "UPDATE accounts SET active = ?1 WHERE guid = ?2");
+        bind_bool(st, 1, active);
+        bind_text(st, 2, guid);
+        if (st.exec() == 0) return not_found(kAccountText.not_found);
+        append_change(db, ChangeKind::kAccount, guid);
+        return Ok{};
+      });
+}
+
+// ------------------------------------------------------------------ users
+
+Result<std::int64_t> SqliteStore::create_user(std::string_view user_name,
+                                              std::string_view password_hash) {
+  return transact<std::int64_t>(
+      *pool_, writer_, TxMode::kWrite, kUserText, [&](SQLite::Database& db) {
+        SQLite::Statement st(db,
+                             "INSERT INTO users (user_name, password_hash, disabled) "
+                             "VALUES (?1, ?2, 0)");
+        bind_text(st, 1, user_name);
+        bind_text(st, 2, password_hash);
+        st.exec();
+        const std::int64_t id = db.getLastInsertRowid();
+        append_change(db, ChangeKind::kUser, std::to_string(id));
+        return Result<std::int64_t>(id);
+      });
+}
+
+Result<User> SqliteStore::find_user_by_name(std::string_view user_name) {
+  return transact<User>(
+      *pool_, writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) -> Result<User> {
+        SQLite::Statement st(db, sql("SELECT ", kUserColumns, " FROM users WHERE user_name = ?1"));
+        bind_text(st, 1, user_name);
+        if (!st.executeStep()) return not_found(kUserText.not_found);
+        return user_from(st);
+      });
+}
+
+Result<User> SqliteStore::find_user_by_id(std::int64_t user_id) {
+  return transact<User>(
+      *pool_, writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) -> Result<User> {
+        SQLite::Statement st(db, sql("SELECT ", kUserColumns, " FROM users WHERE id = ?1"));
+        st.bind(1, user_id);
+        if (!st.executeStep()) return not_found(kUserText.not_found);
+        return user_from(st);
+      });
+}
+
+Result<std::vector<User>> SqliteStore::list_users() {
+  return transact<std::vector<User>>(
+      *pool_, writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) {
+        SQLite::Statement st(db, sql("SELECT ", kUserColumns, " FROM users ORDER BY id"));
+        std::vector<User> out;
+        while (st.executeStep()) out.push_back(user_from(st));
+        return Result<std::vector<User>>(std::move(out));
+      });
+}
+
+Result<void> SqliteStore::set_user_disabled(std::int64_t user_id, bool disabled) {
+  return transact<void>(*pool_, writer_, TxMode::kWrite, kUserText,
+                        [&](SQLite::Database& db) -> Result<void> {
+                          SQLite::Statement st(db, "UPDATE users SET disabled = ?1 WHERE id = ?2");
+                          bind_bool(st, 1, disabled);
+                          st.bind(2, user_id);
+                          if (st.exec() == 0) return not_found(kUserText.not_found);
+                          append_change(db, ChangeKind::kUser, std::to_string(user_id));
+                          return Ok{};
+                        });
+}
+
+Result<void> SqliteStore::grant_role(std::int64_t user_id, std::string_view account_guid,
+                                     Role role) {
+  return transact<void>(
+      *pool_, writer_, TxMode::kWrite, kUserText, [&](SQLite::Database& db) -> Result<void> {
+        // Checked up front (inside the write lock, so not racy) to say which one is missing;
+        // the foreign keys stay as the backstop.
+        if (!user_exists(db, user_id)) return not_found("user not found");
+        if (!account_exists(db, account_guid)) return not_found("account not found");
+        SQLite::Statement st(
+            db,
+            "INSERT INTO user_roles (user_id, account_guid, role) "
+            "VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (user_id, account_guid) DO UPDATE SET role = excluded.role");
+        st.bind(1, user_id);
+        bind_text(st, 2, account_guid);
+        bind_text(st, 3, role_name(role));
+        st.exec();
+        append_change(db, ChangeKind::kUser, std::to_string(user_id));
+        return Ok{};
+      });
+}
+
+Result<std::vector<RoleGrant>> SqliteStore::list_roles(std::int64_t user_id) {
+  return transact<std::vector<RoleGrant>>(
+      *pool_, writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) {
+        SQLite::Statement st(db,
+                             "SELECT user_id, account_guid, role FROM user_roles "
+                             "WHERE user_id = ?1 ORDER BY account_guid");
+        st.bind(1, user_id);
+        std::vector<RoleGrant> out;
+        while (st.executeStep()) out.push_back(grant_from(st));
+        return Result<std::vector<RoleGrant>>(std::move(out));
+      });
+}
+
+// ------------------------------------------------------------------ API keys
+
+Result<void> SqliteStore::create_api_key(const ApiKey& key) {
+  std::vector<std::string> guids = key.account_guids;
+  std::sort(guids.begin(), guids.end());
+  guids.erase(std::unique(guids.begin(), guids.end()), guids.end());
+
+  return transact<void>(
+      *pool_, writer_, TxMode::kWrite, kApiKeyText, [&](SQLite::Database& db) -> Result<void> {
+        if (!user_exists(db, key.user_id)) return not_found("user not found");
+        for (const std::string& guid : guids) {
+          if (!account_exists(db, guid)) return not_found("account not found");
+        }
+        SQLite::Statement insert_key(
+            db,
+            "INSERT INTO api_keys (api_id, user_id, secret_hash, generation, created_at, "
+            "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        bind_text(insert_key, 1, key.api_id);
+        insert_key.bind(2, key.user_id);
+        bind_blob(insert_key, 3, key.secret_hash.data(), key.secret_hash.size());
+        insert_key.bind(4, key.generation);
+        insert_key.bind(5, key.created_at);
+        insert_key.bind(6, key.updated_at);
+        insert_key.exec();
+
+        SQLite::Statement insert_account(
+            db, "INSERT INTO api_key_accounts (api_id, account_guid) VALUES (?1, ?2)");
+        for (const std::string& guid : guids) {
+          insert_account.reset();
+          bind_text(insert_account, 1, key.api_id);
+          bind_text(insert_account, 2, guid);
+          insert_account.exec();
+        }
+        append_change(db, ChangeKind::kApiKey, key.api_id);
+        return Ok{};
+      });
+}
+
+Result<ApiKey> SqliteStore::find_api_key(std::string_view api_id) {
+  return transact<ApiKey>(
+      *pool_, writer_, TxMode::kRead, kApiKeyText, [&](SQLite::Database& db) -> Result<ApiKey> {
+        SQLite::Statement st(db,
+                             sql("SELECT ", kApiKeyColumns, " FROM api_keys WHERE api_id = ?1"));
+        bind_text(st, 1, api_id);
+        if (!st.executeStep()) return not_found(kApiKeyText.not_found);
+        ApiKey key = api_key_from(st);
+        SQLite::Statement accounts(db,
+                                   "SELECT account_guid FROM api_key_accounts WHERE api_id = ?1 "
+                                   "ORDER BY account_guid");
+        bind_text(accounts, 1, api_id);
+        while (accounts.executeStep()) key.account_guids.push_back(text_at(accounts, 0));
+        return key;
+      });
+}
+
+Result<std::vector<ApiKey>> SqliteStore::list_api_keys(std::optional<std::int64_t> user_id) {
+  return transact<std::vector<ApiKey>>(
+      *pool_, writer_, TxMode::kRead, kApiKeyText, [&](SQLite::Database& db) {
+        return Result<std::vector<ApiKey>>(read_api_keys(db, user_id));
+      });
+}
+
+Result<std::int64_t> SqliteStore::regenerate_api_key(std::string_view api_id,
+                                                     const SecretHash& new_hash, std::int64_t now) {
+  return transact<std::int64_t>(
+      *pool_, writer_, TxMode::kWrite, kApiKeyText,
+      [&](SQLite::Database& db) -> Result<std::int64_t> {
+        std::int64_t generation = 0;
+        {
+          // One statement replaces the hash and bumps the generation, so no reader can see
+          // the new hash with the old generation or the reverse. Scoped: the statement must be
+          // finished before COMMIT.
+          SQLite::Statement st(db,
+                               "UPDATE api_keys SET secret_hash = ?1, generation = generation + 1, "
+                               "updated_at = ?2 WHERE api_id = ?3 RETURNING generation");
+          bind_blob(st, 1, new_hash.data(), new_hash.size());
+          st.bind(2, now);
+          bind_text(st, 3, api_id);
+          if (!st.executeStep()) return not_found(kApiKeyText.not_found);
+          generation = int_at(st, 0);
+        }
+        append_change(db, ChangeKind::kApiKey, api_id);
+        return generation;
+      });
+}
+
+Result<void> SqliteStore::delete_api_key(std::string_view api_id) {
+  return transact<void>(*pool_, writer_, TxMode::kWrite, kApiKeyText,
+                        [&](SQLite::Database& db) -> Result<void> {
+                          // api_key_accounts rows go with it (ON DELETE CASCADE).
+                          SQLite::Statement st(db, "DELETE FROM api_keys WHERE api_id = ?1");
+                          bind_text(st, 1, api_id);
+                          if (st.exec() == 0) return not_found(kApiKeyText.not_found);
+                          append_change(db, ChangeKind::kApiKey, api_id);
+                          return Ok{};
+                        });
+}
+
+// ------------------------------------------------------------------ signing keys
+
+Result<void> SqliteStore::insert_signing_key(const SigningKey& key) {
+  return transact<void>(
+      *pool_, writer_, TxMode::kWrite, kSigningKeyText, [&](SQLite::Database& db) {
+        SQLite::Statement st(
+            db,
+            "INSERT INTO signing_keys (kid, algorithm, sealed_material, created_at, "
+            "active, retired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        bind_text(st, 1, key.kid);
+        bind_text(st, 2, key.algorithm);
+        bind_blob(st, 3, key.sealed_material.data(), key.sealed_material.size());
+        st.bind(4, key.created_at);
+        bind_bool(st, 5, key.active);
+        if (key.retired_at) {
+          st.bind(6, *key.retired_at);
+        } else {
+          st.bind(6);  // NULL
+        }
+        st.exec();
+        append_change(db, ChangeKind::kSigningKey, key.kid);
+        return Result<void>(Ok{});
+      });
+}
+
+Result<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
+  return transact<std::vector<SigningKey>>(
+      *pool_, writer_, TxMode::kRead, kSigningKeyText, [&](SQLite::Database& db) {
+        SQLite::Statement st(
+            db, sql("SELECT ", kSigningKeyColumns, " FROM signing_keys ORDER BY created_at, kid"));
+        std::vector<SigningKey> out;
+        while (st.executeStep()) out.push_back(signing_key_from(st));
+        return Result<std::vector<SigningKey>>(std::move(out));
+      });
+}
+
+// ------------------------------------------------------------------ change feed
+
+Result<std::vector<Change>> SqliteStore::changes_since(std::int64_t seq, std::size_t limit) {
+  return transact<std::vector<Change>>(
+      *pool_, writer_, TxMode::kRead, kChangeText,
+      [&](SQLite::Database& db) -> Result<std::vector<Change>> {
+        // Every change with seq > pruned_through is still stored, so a reader at `seq` has
+        // missed nothing exactly when seq >= pruned_through. Same transaction as the read
+        // below, so a prune in between cannot slip through.
+        if (seq < pruned_through(db)) {
+          return not_found("change feed position has been pruned; reload the snapshot");
+        }
+        SQLite::Statement st(db,
+                             "SELECT seq, kind, ref FROM changes WHERE seq > ?1 "
+                             "ORDER BY seq LIMIT ?2");
+        st.bind(1, seq);
+        st.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(
+                       limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))));
+        std::vector<Change> out;
+        while (st.executeStep()) {
+          const auto kind = change_kind_from_name(text_view_at(st, 1));
+          if (!kind) throw MalformedRow{};
+          out.push_back(Change{int_at(st, 0), *kind, text_at(st, 2)});
+        }
+        return out;
+      });
+}
+
+Result<AuthSnapshot> SqliteStore::load_auth_snapshot() {
+  // One deferred transaction: in WAL mode its first SELECT pins a snapshot of the database,
+  // so every table below, and change_seq, come from the same instant. One query per table.
+  return transact<AuthSnapshot>(*pool_, writer_, TxMode::kRead, {}, [&](SQLite::Database& db) {
+    AuthSnapshot snap;
+    snap.change_seq = db.execAndGet(
+                            "SELECT max(coalesce((SELECT max(seq) FROM changes), 0), "
+                            "(SELECT pruned_through FROM change_feed WHERE id = 1))")
+                          .getInt64();
+    {
+      SQLite::Statement st(db, sql("SELECT ", kAccountColumns, " FROM accounts ORDER BY guid"));
+      while (st.executeStep()) snap.accounts.push_back(account_from(st));
+    }
+    {
+      // No password hash: the cache never verifies passwords, so it should never hold them.
+      SQLite::Statement st(db, "SELECT id, user_name, disabled FROM users ORDER BY id");
+      while (st.executeStep()) {
+        snap.users.push_back(User{int_at(st, 0), text_at(st, 1), {}, bool_at(st, 2)});
+      }
+    }
+    {
+      SQLite::Statement st(db,
+                           "SELECT user_id, account_guid, role FROM user_roles "
+                           "ORDER BY user_id, account_guid");
+      while (st.executeStep()) snap.grants.push_back(grant_from(st));
+    }
+    snap.api_keys = read_api_keys(db, std::nullopt);
+    return Result<AuthSnapshot>(std::move(snap));
+  });
+}
+
+Result<void> SqliteStore::prune_changes(std::int64_t keep_after_unix_seconds) {
+  return transact<void>(
+      *pool_, writer_, TxMode::kWrite, kChangeText, [&](SQLite::Database& db) -> Result<void> {
+        // Prune by position, not by time: everything up to the newest old-enough change goes,
+        // so the retained feed never has a hole even if the clock stepped back (a newer change
+        // stamped earlier is pruned too, which only makes readers reload sooner).
+        SQLite::Statement newest_old(db, "SELECT max(seq) FROM changes WHERE at < ?1");
+        newest_old.bind(1, keep_after_unix_seconds);
+        if (!newest_old.executeStep() || newest_old.isColumnNull(0)) return Ok{};
+        const std::int64_t through = int_at(newest_old, 0);
+        newest_old.reset();
+
+        SQLite::Statement remove(db, "DELETE FROM changes WHERE seq <= ?1");
+        remove.bind(1, through);
+        remove.exec();
+        SQLite::Statement mark(db,
+                               "UPDATE change_feed SET pruned_through = max(pruned_through, ?1) "
+                               "WHERE id = 1");
+        mark.bind(1, through);
+        mark.exec();
+        return Ok{};
+      });
+}
+
+}  // namespace connect_auth::storage

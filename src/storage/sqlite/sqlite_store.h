@@ -1,0 +1,76 @@
+// The SQLite backend of Store: the embedded default, for one node. Several threads and
+// processes (the server and the CLI) may use one database file at once: WAL mode lets readers
+// run beside the single writer, writers queue on BEGIN IMMEDIATE with a busy timeout.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "core/clock.h"
+#include "storage/store.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace connect_auth::storage {
+
+namespace sqlite {
+class ConnectionPool;
+}
+
+class SqliteStore final : public Store {
+ public:
+  // Creates the file (mode 0600, missing parent directories 0700) if needed, switches it to
+  // WAL mode and applies pending migrations in one transaction. A schema newer than this build
+  // knows is refused (kStorageUnavailable) rather than guessed at. `clock` stamps the change
+  // feed (Change rows' time, used by prune_changes); null means the system clock.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path,
+                                                   std::shared_ptr<const Clock> clock = nullptr);
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Result<void> create_account(const Account& account) override;
+  Result<Account> find_account(std::string_view guid) override;
+  Result<std::vector<Account>> list_accounts() override;
+  Result<void> set_account_active(std::string_view guid, bool active) override;
+
+  Result<std::int64_t> create_user(std::string_view user_name,
+                                   std::string_view password_hash) override;
+  Result<User> find_user_by_name(std::string_view user_name) override;
+  Result<User> find_user_by_id(std::int64_t user_id) override;
+  Result<std::vector<User>> list_users() override;
+  Result<void> set_user_disabled(std::int64_t user_id, bool disabled) override;
+  Result<void> grant_role(std::int64_t user_id, std::string_view account_guid, Role role) override;
+  Result<std::vector<RoleGrant>> list_roles(std::int64_t user_id) override;
+
+  Result<void> create_api_key(const ApiKey& key) override;
+  Result<ApiKey> find_api_key(std::string_view api_id) override;
+  Result<std::vector<ApiKey>> list_api_keys(std::optional<std::int64_t> user_id) override;
+  Result<std::int64_t> regenerate_api_key(std::string_view api_id, const SecretHash& new_hash,
+                                          std::int64_t now) override;
+  Result<void> delete_api_key(std::string_view api_id) override;
+
+  Result<void> insert_signing_key(const SigningKey& key) override;
+  Result<std::vector<SigningKey>> list_signing_keys() override;
+
+  Result<std::vector<Change>> changes_since(std::int64_t seq, std::size_t limit) override;
+  Result<AuthSnapshot> load_auth_snapshot() override;
+  Result<void> prune_changes(std::int64_t keep_after_unix_seconds) override;
+
+ private:
+  SqliteStore(std::unique_ptr<sqlite::ConnectionPool> pool, std::shared_ptr<const Clock> clock);
+
+  // Appends one row to the change feed inside the caller's write transaction.
+  void append_change(SQLite::Database& db, ChangeKind kind, std::string_view ref);
+
+  std::unique_ptr<sqlite::ConnectionPool> pool_;
+  std::shared_ptr<const Clock> clock_;
+  // Queues this store's writers in-process; see transact() in sqlite_store.cpp.
+  std::timed_mutex writer_;
+};
+
+}  // namespace connect_auth::storage

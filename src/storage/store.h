@@ -1,0 +1,78 @@
+// The storage interface. Every engine (SQLite now, PostgreSQL later) implements it and passes
+// the one conformance suite in tests/storage/store_conformance.h. SQL never leaves a backend.
+//
+// Error contract: a missing row is kStorageNotFound, a uniqueness clash kStorageConflict, an
+// engine fault (locked, disconnected, I/O) kStorageUnavailable. A write that refers to a row
+// that does not exist (grant_role or create_api_key naming an unknown user or account) is
+// kStorageNotFound, not a conflict. Listing for an unknown user id is an empty list. Text keys
+// compare as exact bytes. Descriptions are safe to show a client: never SQL or a file path.
+// Implementations are safe to call from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "storage/records.h"
+
+namespace connect_auth::storage {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- accounts
+  virtual Result<void> create_account(const Account& account) = 0;
+  virtual Result<Account> find_account(std::string_view guid) = 0;
+  virtual Result<std::vector<Account>> list_accounts() = 0;
+  virtual Result<void> set_account_active(std::string_view guid, bool active) = 0;
+
+  // --- users
+  // Assigns and returns the new user's id. user_name is unique (exact bytes).
+  virtual Result<std::int64_t> create_user(std::string_view user_name,
+                                           std::string_view password_hash) = 0;
+  virtual Result<User> find_user_by_name(std::string_view user_name) = 0;
+  virtual Result<User> find_user_by_id(std::int64_t user_id) = 0;
+  virtual Result<std::vector<User>> list_users() = 0;
+  virtual Result<void> set_user_disabled(std::int64_t user_id, bool disabled) = 0;
+  // Inserts or replaces the user's role on the account.
+  virtual Result<void> grant_role(std::int64_t user_id, std::string_view account_guid,
+                                  Role role) = 0;
+  virtual Result<std::vector<RoleGrant>> list_roles(std::int64_t user_id) = 0;
+
+  // --- API keys
+  // Inserts the key and its account grants in one transaction. Duplicate guids are collapsed.
+  virtual Result<void> create_api_key(const ApiKey& key) = 0;
+  virtual Result<ApiKey> find_api_key(std::string_view api_id) = 0;
+  // All keys, or those of one user, ordered by api_id.
+  virtual Result<std::vector<ApiKey>> list_api_keys(std::optional<std::int64_t> user_id) = 0;
+  // Replaces the secret hash and increments the generation in one statement; returns the
+  // new generation.
+  virtual Result<std::int64_t> regenerate_api_key(std::string_view api_id,
+                                                  const SecretHash& new_hash,
+                                                  std::int64_t now) = 0;
+  virtual Result<void> delete_api_key(std::string_view api_id) = 0;
+
+  // --- signing keys
+  virtual Result<void> insert_signing_key(const SigningKey& key) = 0;
+  virtual Result<std::vector<SigningKey>> list_signing_keys() = 0;
+
+  // --- change feed. Every mutating call above appends Change rows in the same transaction.
+  // Cache refresh polls changes_since(position); a position older than the oldest retained
+  // change returns kStorageNotFound, telling the caller to reload a full snapshot.
+  virtual Result<std::vector<Change>> changes_since(std::int64_t seq, std::size_t limit) = 0;
+  virtual Result<AuthSnapshot> load_auth_snapshot() = 0;
+  // Forgets changes older than `keep_after_unix_seconds` (and any change before them in seq
+  // order, so the retained feed has no holes). Appends no change.
+  virtual Result<void> prune_changes(std::int64_t keep_after_unix_seconds) = 0;
+};
+
+// Opens a store from a URL: "sqlite:///abs/path.db" or "sqlite:relative/path.db".
+// Runs pending migrations. Unknown schemes are an error naming the scheme.
+Result<std::unique_ptr<Store>> open_store(std::string_view url);
+
+}  // namespace connect_auth::storage

@@ -1,0 +1,187 @@
+#include "tokens/jwt.h"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <array>
+
+#include "core/base64.h"
+#include "core/json_text.h"
+
+namespace connect_auth::tokens {
+namespace {
+
+Error invalid_token(std::string description) {
+  return make_error(ErrorCode::kInvalidToken, std::move(description));
+}
+
+bool is_url_safe(std::string_view text) {
+  for (char c : text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Parses a small JSON object into `out` using a stack buffer first (no heap for typical tokens).
+// Returns nullptr when the text is not a JSON object.
+const boost::json::object* parse_object(std::string_view text, boost::json::value& out,
+                                        boost::json::monotonic_resource& memory) {
+  boost::system::error_code ec;
+  out = boost::json::parse(text, ec, &memory);
+  if (ec) return nullptr;
+  return out.if_object();
+}
+
+std::optional<std::int64_t> integer_claim(const boost::json::object& claims, std::string_view name) {
+  const boost::json::value* v = claims.if_contains(name);
+  if (v == nullptr) return std::nullopt;
+  if (const auto* i = v->if_int64()) return *i;
+  if (const auto* u = v->if_uint64()) {
+    if (*u <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(*u);
+  }
+  return std::nullopt;  // doubles, strings, booleans are not NumericDates here
+}
+
+bool string_claim(const boost::json::object& claims, std::string_view name, std::string& out) {
+  const boost::json::value* v = claims.if_contains(name);
+  if (v == nullptr || !v->is_string()) return false;
+  out.assign(v->get_string().data(), v->get_string().size());
+  return true;
+}
+
+}  // namespace
+
+Result<DecodedJwt> decode_jwt(std::string_view token) {
+  if (token.empty()) return invalid_token("token is empty");
+  if (token.size() > kMaxTokenBytes) return invalid_token("token is too large");
+  const std::size_t first_dot = token.find('.');
+  if (first_dot == std::string_view::npos) return invalid_token("token is malformed");
+  const std::size_t second_dot = token.find('.', first_dot + 1);
+  if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != token.npos) {
+    return invalid_token("token is malformed");
+  }
+  std::string_view header_b64 = token.substr(0, first_dot);
+  std::string_view payload_b64 = token.substr(first_dot + 1, second_dot - first_dot - 1);
+  std::string_view signature_b64 = token.substr(second_dot + 1);
+  if (header_b64.empty() || payload_b64.empty() || signature_b64.empty()) {
+    return invalid_token("token is malformed");  // includes a stripped signature
+  }
+  auto header_json = decode_base64url(header_b64);
+  auto payload_json = decode_base64url(payload_b64);
+  auto signature = decode_base64url(signature_b64);
+  if (!header_json || !payload_json || !signature) return invalid_token("token is malformed");
+
+  std::array<unsigned char, 1024> stack{};
+  boost::json::monotonic_resource memory(stack.data(), stack.size());
+  boost::json::value header_value;
+  const boost::json::object* header = parse_object(*header_json, header_value, memory);
+  if (header == nullptr) return invalid_token("token is malformed");
+  if (header->contains("crit")) return invalid_token("token uses unsupported extensions");
+
+  DecodedJwt decoded;
+  const boost::json::value* alg = header->if_contains("alg");
+  const boost::json::value* kid = header->if_contains("kid");
+  if (alg == nullptr || !alg->is_string()) return invalid_token("token is malformed");
+  if (kid == nullptr || !kid->is_string()) return invalid_token("token signing key is unknown");
+  decoded.alg.assign(alg->get_string().data(), alg->get_string().size());
+  decoded.kid.assign(kid->get_string().data(), kid->get_string().size());
+  decoded.signing_input = token.substr(0, second_dot);
+  decoded.payload_json = std::move(*payload_json);
+  decoded.signature = std::move(*signature);
+  return decoded;
+}
+
+Hs256Key::Hs256Key(std::string kid, std::span<const std::uint8_t> secret)
+    : kid_(std::move(kid)), hmac_(secret) {
+  std::string header = R"({"alg":"HS256","typ":"JWT","kid":)";
+  append_json_string(header, kid_);
+  header.push_back('}');
+  append_base64url(encoded_header_, header);
+}
+
+Result<std::shared_ptr<const Hs256Key>> Hs256Key::create(std::string kid,
+                                                         std::span<const std::uint8_t> secret) {
+  if (secret.size() < kMinHs256KeyBytes) {
+    return make_error(ErrorCode::kInternal, "HS256 signing key is shorter than 256 bits");
+  }
+  if (kid.empty() || kid.size() > 64 || !is_url_safe(kid)) {
+    return make_error(ErrorCode::kInternal, "signing key id must be 1-64 URL-safe characters");
+  }
+  return std::make_shared<const Hs256Key>(std::move(kid), secret);
+}
+
+std::string Hs256Key::sign(std::string_view payload_json) const {
+  std::string token;
+  token.reserve(encoded_header_.size() + payload_json.size() * 4 / 3 + 48);
+  token.append(encoded_header_);
+  token.push_back('.');
+  append_base64url(token, payload_json);
+  const Sha256Digest signature = hmac_.mac(token);
+  token.push_back('.');
+  append_base64url(token, signature);
+  return token;
+}
+
+bool Hs256Key::verify(std::string_view signing_input, std::string_view signature) const {
+  const Sha256Digest expected = hmac_.mac(signing_input);
+  return constant_time_equal(
+      expected,
+      std::span(reinterpret_cast<const std::uint8_t*>(signature.data()), signature.size()));
+}
+
+void KeyRing::add(std::shared_ptr<const Hs256Key> key, bool signs) {
+  if (signs) signing_ = key;
+  keys_[key->kid()] = std::move(key);
+}
+
+const Hs256Key* KeyRing::find(std::string_view kid) const {
+  auto it = keys_.find(kid);
+  return it == keys_.end() ? nullptr : it->second.get();
+}
+
+Result<StandardClaims> verify_jwt(std::string_view token, const KeyRing& keys,
+                                  const ClaimRules& rules) {
+  auto decoded = decode_jwt(token);
+  if (!decoded) return std::move(decoded).error();
+
+  // The algorithm comes from the key found by kid, never from the token: a token naming any
+  // other algorithm for an HS256 key (none, RS256, hs256) is refused outright.
+  const Hs256Key* key = keys.find(decoded->kid);
+  if (key == nullptr) return invalid_token("token signing key is unknown");
+  if (decoded->alg != "HS256") return invalid_token("token algorithm does not match its key");
+  if (!key->verify(decoded->signing_input, decoded->signature)) {
+    return invalid_token("token signature is invalid");
+  }
+
+  std::array<unsigned char, 2048> stack{};
+  boost::json::monotonic_resource memory(stack.data(), stack.size());
+  boost::json::value payload_value;
+  const boost::json::object* payload = parse_object(decoded->payload_json, payload_value, memory);
+  if (payload == nullptr) return invalid_token("token claims are malformed");
+
+  StandardClaims claims;
+  auto exp = integer_claim(*payload, "exp");
+  auto iat = integer_claim(*payload, "iat");
+  if (!exp || !iat) return invalid_token("token claims are malformed");
+  if (!string_claim(*payload, "sub", claims.sub) || !string_claim(*payload, "iss", claims.iss) ||
+      !string_claim(*payload, "jti", claims.jti)) {
+    return invalid_token("token claims are malformed");
+  }
+  claims.exp = *exp;
+  claims.iat = *iat;
+  if (payload->contains("nbf")) {
+    auto nbf = integer_claim(*payload, "nbf");
+    if (!nbf) return invalid_token("token claims are malformed");
+    if (rules.now + rules.leeway_seconds < *nbf) return invalid_token("token is not yet valid");
+  }
+  // RFC 7519 §4.1.4: the token must not be accepted on or after exp (plus the allowed skew).
+  if (rules.now - rules.leeway_seconds >= claims.exp) return invalid_token("token has expired");
+  if (claims.iat > rules.now + rules.leeway_seconds) return invalid_token("token is not yet valid");
+  if (claims.iss != rules.issuer) return invalid_token("token issuer is not accepted");
+  return claims;
+}
+
+}  // namespace connect_auth::tokens

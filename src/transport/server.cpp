@@ -1,0 +1,1246 @@
+// The HTTP/1.1 (+TLS) server. Architecture, chosen for throughput on few cores:
+//
+// * One io_context per event-loop thread (a "Worker"), each run by exactly one thread, so
+//   sessions never need strands or locks. One acceptor (on worker 0) hands accepted sockets to the
+//   workers round-robin, which balances load evenly even with few client connections (an
+//   SO_REUSEPORT acceptor per thread hashes connections and can leave a core idle).
+// * A Session per connection, reading with Beast's basic_parser into session-owned buffers that
+//   are reused for every request on the connection (no per-request allocation in the transport
+//   once a connection has warmed up) and writing each response with one async_write.
+// * Deadlines are plain time points checked by a coarse per-worker sweep timer, instead of a
+//   timer per operation: arming and cancelling a timer per read/write costs timerfd syscalls on
+//   the hot path, while a request deadline only needs to be enforced to within a few tens of ms.
+#include "transport/server.h"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/status.hpp>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "http/error_response.h"
+
+namespace connect_auth::transport {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+// First read of a request: most requests fit in one page. Body reads may take more at once.
+constexpr std::size_t kHeaderReadSize = 4096;
+constexpr std::size_t kBodyReadSize = 16 * 1024;
+// After a response that closes the connection we keep reading (and discarding) for a while so
+// that a client still sending a refused body receives our response instead of a TCP reset
+// (RFC 9112 §9.6 "lingering close").
+constexpr std::chrono::milliseconds kLingerTimeout{1000};
+constexpr std::size_t kLingerBytes = 1024 * 1024;
+// Back-off when accept() fails for lack of resources (EMFILE, ENOBUFS): retrying at once spins.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+constexpr std::size_t kRequestIdCapacity = 48;
+
+// TLS 1.2 suites (Mozilla "intermediate"): forward secrecy and AEAD only. TLS 1.3 suites are
+// OpenSSL's defaults, all of which are fine.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
+
+http::Method to_method(bhttp::verb verb) noexcept {
+  switch (verb) {
+    case bhttp::verb::get:
+      return http::Method::kGet;
+    case bhttp::verb::head:
+      return http::Method::kHead;
+    case bhttp::verb::post:
+      return http::Method::kPost;
+    case bhttp::verb::put:
+      return http::Method::kPut;
+    case bhttp::verb::delete_:
+      return http::Method::kDelete;
+    case bhttp::verb::patch:
+      return http::Method::kPatch;
+    case bhttp::verb::options:
+      return http::Method::kOptions;
+    default:
+      return http::Method::kOther;
+  }
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+void append_number(std::string& out, std::uint64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), value);
+  out.append(digits, end);
+}
+
+// RFC 9112 §5.2: obs-fold is not allowed in requests; Beast 1.81 silently joins folded lines, so
+// we look for it in the raw bytes of the header section. Beast consumes header bytes one complete
+// field at a time, so a fold (CRLF followed by SP/HTAB) never straddles two scanned pieces.
+bool has_obs_fold(std::string_view raw) noexcept {
+  for (std::size_t pos = raw.find('\n'); pos != std::string_view::npos && pos + 1 < raw.size();
+       pos = raw.find('\n', pos + 1)) {
+    if (raw[pos + 1] == ' ' || raw[pos + 1] == '\t') return true;
+  }
+  return false;
+}
+
+// Header names and values the application hands us must not be able to split the response.
+bool is_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+    if (std::strchr("\"(),/:;<=>?@[\\]{}", c) != nullptr) return false;
+  }
+  return true;
+}
+
+bool is_field_value(std::string_view s) noexcept {
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// Framing headers belong to the transport; one set by a handler would contradict ours.
+bool is_framing_header(std::string_view name) noexcept {
+  return http::iequals(name, "Content-Length") || http::iequals(name, "Transfer-Encoding") ||
+         http::iequals(name, "Connection") || http::iequals(name, "X-Request-Id") ||
+         http::iequals(name, "Date");
+}
+
+Error parse_error(const error_code& ec, const Limits& limits) {
+  using E = bhttp::error;
+  if (ec == E::header_limit) {
+    return make_error(
+        ErrorCode::kHeaderFieldsTooLarge,
+        "the request header section exceeds " + std::to_string(limits.header_bytes) + " bytes");
+  }
+  if (ec == E::body_limit) {
+    return make_error(ErrorCode::kPayloadTooLarge,
+                      "the request body exceeds " + std::to_string(limits.body_bytes) + " bytes");
+  }
+  std::string description;
+  if (ec == E::bad_line_ending) {
+    description = "malformed line ending in the request (a bare CR or LF)";
+  } else if (ec == E::bad_method || ec == E::bad_target) {
+    description = "malformed request line";
+  } else if (ec == E::bad_version) {
+    description = "malformed request line or unsupported HTTP version (1.0 and 1.1 only)";
+  } else if (ec == E::bad_field) {
+    description = "malformed header field name";
+  } else if (ec == E::bad_value) {
+    description = "a header field value contains a control character, NUL or bare LF";
+  } else if (ec == E::bad_content_length) {
+    // Beast reports Transfer-Encoding followed by Content-Length this way.
+    description = "invalid Content-Length, or Content-Length together with Transfer-Encoding";
+  } else if (ec == E::multiple_content_length) {
+    description = "conflicting Content-Length values";
+  } else if (ec == E::bad_transfer_encoding) {
+    description = "invalid Transfer-Encoding, or Transfer-Encoding together with Content-Length";
+  } else if (ec == E::bad_chunk || ec == E::bad_chunk_extension) {
+    description = "malformed chunked body (bad chunk size or chunk framing)";
+  } else {
+    description = "malformed HTTP request";
+  }
+  return make_error(ErrorCode::kInvalidRequest, std::move(description));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsed request, owned by a session and reused for each request on the connection.
+
+struct RequestData {
+  struct FieldPos {
+    std::uint32_t name_pos, name_len, value_pos, value_len;
+  };
+
+  std::string arena;  // the target, then every header name and value, copied out of the buffer
+  std::uint32_t target_len = 0;
+  std::vector<FieldPos> fields;
+  std::vector<http::Header> headers;  // views into `arena`, built once the header section ends
+  std::string body;
+  http::Method method = http::Method::kOther;
+  int version = 0;
+  bool header_done = false;
+  bool start_line_seen = false;
+  int host_fields = 0;
+  int content_length_fields = 0;
+  int transfer_encoding_fields = 0;
+  bool transfer_encoding_is_chunked = false;
+  bool expect_continue = false;
+
+  void clear() {
+    arena.clear();
+    target_len = 0;
+    fields.clear();
+    headers.clear();
+    body.clear();
+    method = http::Method::kOther;
+    version = 0;
+    header_done = false;
+    start_line_seen = false;
+    host_fields = content_length_fields = transfer_encoding_fields = 0;
+    transfer_encoding_is_chunked = false;
+    expect_continue = false;
+  }
+
+  std::string_view target() const { return {arena.data(), target_len}; }
+  std::string_view path() const {
+    std::string_view t = target();
+    return t.substr(0, t.find('?'));
+  }
+};
+
+// Beast's push parser, storing into RequestData. Beast validates the grammar; we copy what we
+// need and count the fields whose repetition changes the meaning of the message.
+class RequestParser final : public bhttp::basic_parser<true> {
+ public:
+  RequestParser(RequestData& data, const Limits& limits)
+      : data_(data), body_limit_(limits.body_bytes) {
+    header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(limits.header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    body_limit(static_cast<std::uint64_t>(limits.body_bytes));
+    eager(false);  // stop after the header section so it can be checked before the body is read
+  }
+
+ private:
+  void on_request_impl(bhttp::verb method, beast::string_view /*method_str*/,
+                       beast::string_view target, int version, error_code& /*ec*/) override {
+    data_.method = to_method(method);
+    data_.version = version;
+    data_.start_line_seen = true;
+    data_.arena.assign(target.data(), target.size());
+    data_.target_len = static_cast<std::uint32_t>(target.size());
+  }
+
+  void on_response_impl(int, beast::string_view, int, error_code& ec) override {
+    ec = bhttp::error::bad_version;  // never called for a request parser
+  }
+
+  void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
+                     error_code& /*ec*/) override {
+    // Fields after the header section are chunked trailers. They are dropped so that nothing
+    // sent there (e.g. a credential) can ever be read as a request header (RFC 9112 §7.1.2).
+    if (data_.header_done) return;
+    switch (name) {
+      case bhttp::field::host:
+        ++data_.host_fields;
+        break;
+      case bhttp::field::content_length:
+        ++data_.content_length_fields;
+        break;
+      case bhttp::field::transfer_encoding:
+        ++data_.transfer_encoding_fields;
+        data_.transfer_encoding_is_chunked = http::iequals(trim(value), "chunked");
+        break;
+      case bhttp::field::expect:
+        data_.expect_continue = http::iequals(trim(value), "100-continue");
+        break;
+      default:
+        break;
+    }
+    RequestData::FieldPos pos;
+    pos.name_pos = static_cast<std::uint32_t>(data_.arena.size());
+    pos.name_len = static_cast<std::uint32_t>(name_string.size());
+    data_.arena.append(name_string.data(), name_string.size());
+    pos.value_pos = static_cast<std::uint32_t>(data_.arena.size());
+    pos.value_len = static_cast<std::uint32_t>(value.size());
+    data_.arena.append(value.data(), value.size());
+    data_.fields.push_back(pos);
+  }
+
+  void on_header_impl(error_code& /*ec*/) override {
+    data_.header_done = true;
+    data_.headers.reserve(data_.fields.size());
+    const char* base = data_.arena.data();
+    for (const auto& f : data_.fields) {
+      data_.headers.push_back(http::Header{std::string_view(base + f.name_pos, f.name_len),
+                                           std::string_view(base + f.value_pos, f.value_len)});
+    }
+  }
+
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         error_code& /*ec*/) override {
+    if (length)
+      data_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, body_limit_)));
+  }
+
+  std::size_t on_body_impl(beast::string_view body, error_code& ec) override {
+    return append_body({body.data(), body.size()}, ec);
+  }
+
+  void on_chunk_header_impl(std::uint64_t size, beast::string_view /*extensions*/,
+                            error_code& ec) override {
+    // Refuse an oversized chunk from its size line, before any of its data is read.
+    if (size > body_limit_ - data_.body.size()) ec = bhttp::error::body_limit;
+  }
+
+  std::size_t on_chunk_body_impl(std::uint64_t /*remain*/, beast::string_view body,
+                                 error_code& ec) override {
+    return append_body({body.data(), body.size()}, ec);
+  }
+
+  void on_finish_impl(error_code& /*ec*/) override {}
+
+  std::size_t append_body(std::string_view body, error_code& ec) {
+    if (body.size() > body_limit_ - data_.body.size()) {
+      ec = bhttp::error::body_limit;
+      return 0;
+    }
+    data_.body.append(body);
+    return body.size();
+  }
+
+  RequestData& data_;
+  std::size_t body_limit_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Shared state and workers.
+
+struct Shared {
+  ServerOptions options;
+  RequestHandler handler;
+  RequestObserver observer;
+  std::optional<asio::ssl::context> tls;
+  std::atomic<std::size_t> connections{0};
+  // Set by stop() at once, so a response being produced right now already says
+  // Connection: close, before the workers get to run their drain.
+  std::atomic<bool> stopping{false};
+  std::string id_prefix;  // random per server instance, so ids differ across restarts
+};
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void on_tick(Clock::time_point now) = 0;  // close if past the deadline
+  virtual void on_drain() = 0;                      // shutdown begun: close if idle
+  virtual void abort() = 0;                         // close at once
+
+ private:
+  friend class Worker;  // links sessions into its intrusive list: no allocation per connection
+  SessionBase* prev_ = nullptr;
+  SessionBase* next_ = nullptr;
+};
+
+class Worker {
+ public:
+  Worker(Shared& shared, std::size_t index)
+      : shared_(shared),
+        context_(1),  // run by exactly one thread: lets Asio skip cross-thread wake-ups
+        guard_(asio::make_work_guard(context_)),
+        sweep_timer_(context_),
+        grace_timer_(context_) {
+    const Limits& limits = shared.options.limits;
+    auto shortest = std::min(limits.read_timeout, limits.keepalive_timeout);
+    tick_ = std::clamp<std::chrono::milliseconds>(shortest / 8, std::chrono::milliseconds(20),
+                                                  std::chrono::milliseconds(250));
+    id_prefix_ = shared.id_prefix;
+    append_number(id_prefix_, index);
+    id_prefix_.push_back('-');
+  }
+
+  ~Worker() { destroying_ = true; }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  asio::io_context& context() { return context_; }
+  Shared& shared() { return shared_; }
+  bool draining() const { return draining_; }
+
+  void add(SessionBase* session) {
+    session->next_ = head_;
+    if (head_ != nullptr) head_->prev_ = session;
+    head_ = session;
+    ++sessions_;
+    if (!sweep_armed_) arm_sweep();
+  }
+
+  void remove(SessionBase* session) {
+    if (session->prev_ != nullptr) session->prev_->next_ = session->next_;
+    if (session->next_ != nullptr) session->next_->prev_ = session->prev_;
+    if (head_ == session) head_ = session->next_;
+    --sessions_;
+    if (sessions_ == 0 && draining_ && !destroying_) {
+      // Nothing left to drain: let run() return now rather than at the next tick or the grace end.
+      grace_timer_.cancel();
+      sweep_timer_.cancel();
+    }
+  }
+
+  void begin_drain(std::chrono::milliseconds grace) {
+    if (draining_) return;
+    draining_ = true;
+    guard_.reset();
+    for_each_session([](SessionBase& s) { s.on_drain(); });
+    if (sessions_ == 0) {
+      sweep_timer_.cancel();
+      return;
+    }
+    grace_timer_.expires_after(grace);
+    grace_timer_.async_wait([this](error_code ec) {
+      if (ec) return;
+      for_each_session([](SessionBase& s) { s.abort(); });
+    });
+  }
+
+  // Short unique id: <instance prefix><worker>-<counter in hex>.
+  std::string_view next_request_id(char (&out)[kRequestIdCapacity]) {
+    std::size_t n = std::min(id_prefix_.size(), kRequestIdCapacity - 17);
+    std::memcpy(out, id_prefix_.data(), n);
+    auto [end, ec] = std::to_chars(out + n, out + kRequestIdCapacity, ++request_counter_, 16);
+    return {out, static_cast<std::size_t>(end - out)};
+  }
+
+  // IMF-fixdate (RFC 9110 §5.6.7), formatted once per second and without the C locale.
+  std::string_view http_date() {
+    std::time_t now = std::time(nullptr);
+    if (now != date_second_) {
+      static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+      static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+      std::tm tm{};
+      gmtime_r(&now, &tm);
+      std::snprintf(date_, sizeof date_, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                    tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                    tm.tm_sec);
+      date_second_ = now;
+    }
+    return date_;
+  }
+
+ private:
+  template <class F>
+  void for_each_session(F f) {
+    // Closing a socket only queues its handlers, so no session unlinks itself during the walk.
+    for (SessionBase* s = head_; s != nullptr;) {
+      SessionBase* next = s->next_;
+      f(*s);
+      s = next;
+    }
+  }
+
+  void arm_sweep() {
+    sweep_armed_ = true;
+    sweep_timer_.expires_after(tick_);
+    sweep_timer_.async_wait([this](error_code ec) {
+      sweep_armed_ = false;
+      if (ec || sessions_ == 0) return;
+      const auto now = Clock::now();
+      for_each_session([now](SessionBase& s) { s.on_tick(now); });
+      if (sessions_ > 0) arm_sweep();
+    });
+  }
+
+  Shared& shared_;
+  // Declared before context_ so they outlive the sessions destroyed with the context.
+  SessionBase* head_ = nullptr;
+  std::size_t sessions_ = 0;
+  bool draining_ = false;
+  bool destroying_ = false;
+  bool sweep_armed_ = false;
+  std::chrono::milliseconds tick_{100};
+  std::string id_prefix_;
+  std::uint64_t request_counter_ = 0;
+  std::time_t date_second_ = 0;
+  char date_[40] = {};
+
+  asio::io_context context_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
+  asio::steady_timer sweep_timer_;
+  asio::steady_timer grace_timer_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// One connection.
+
+template <bool kTls>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<kTls>> {
+  using Stream = std::conditional_t<kTls, asio::ssl::stream<tcp::socket>, tcp::socket>;
+
+ public:
+  Session(Worker& worker, tcp::socket socket)
+      : worker_(worker),
+        shared_(worker.shared()),
+        limits_(shared_.options.limits),
+        stream_(make_stream(std::move(socket))),
+        // Room for a full header section plus one body read; the parser consumes body bytes as
+        // they arrive, so only a header section (or a chunk-size line) can fill it.
+        buffer_(limits_.header_bytes + kBodyReadSize) {
+    worker_.add(this);
+  }
+
+  ~Session() override {
+    worker_.remove(this);
+    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void start() {
+    const auto now = Clock::now();
+    connected_at_ = now;
+    if (worker_.draining()) {
+      close_now();
+      return;
+    }
+    error_code ec;
+    tcp::endpoint peer = socket().remote_endpoint(ec);
+    if (ec) {
+      close_now();
+      return;
+    }
+    asio::ip::address address = peer.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    }
+    remote_ = address.to_string();
+
+    if constexpr (kTls) {
+      phase_ = Phase::kHandshake;
+      deadline_ = now + limits_.read_timeout;
+      stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          [self = this->shared_from_this()](error_code error) { self->on_handshake(error); });
+    } else {
+      begin_request();
+    }
+  }
+
+  void on_tick(Clock::time_point now) override {
+    if (phase_ != Phase::kClosed && now >= deadline_) close_now();
+  }
+
+  void on_drain() override {
+    // In-flight requests finish (their response says Connection: close); idle ones go now.
+    if (phase_ == Phase::kHandshake || phase_ == Phase::kIdle) close_now();
+  }
+
+  void abort() override { close_now(); }
+
+ private:
+  enum class Phase : std::uint8_t { kHandshake, kIdle, kReading, kWriting, kClosing, kClosed };
+
+  Stream make_stream(tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *shared_.tls);
+    } else {
+      return socket;
+    }
+  }
+
+  tcp::socket& socket() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
+  void on_handshake(error_code ec) {
+    if (phase_ == Phase::kClosed) return;
+    // Plain HTTP or an old TLS version sent to this port ends here: no answer, no redirect.
+    if (ec) {
+      close_now();
+      return;
+    }
+    begin_request();
+  }
+
+  void begin_request() {
+    request_.clear();
+    parser_.emplace(request_, limits_);
+    header_bytes_ = 0;
+    if (worker_.draining()) {
+      graceful_close(/*client_may_be_sending=*/buffer_.size() > 0);
+      return;
+    }
+    const auto now = Clock::now();
+    if (buffer_.size() > 0) {  // a pipelined request is already here
+      start_request_clock(now);
+      parse();
+      return;
+    }
+    phase_ = Phase::kIdle;
+    deadline_ =
+        first_request_ ? connected_at_ + limits_.read_timeout : now + limits_.keepalive_timeout;
+    read_more();
+  }
+
+  void start_request_clock(Clock::time_point now) {
+    phase_ = Phase::kReading;
+    request_start_ = now;
+    // The whole request (header section and body) must arrive within read_timeout of its first
+    // byte: this is what bounds slowloris and slow-POST clients.
+    deadline_ = now + limits_.read_timeout;
+  }
+
+  void read_more() {
+    const std::size_t room = buffer_.max_size() - buffer_.size();
+    if (room == 0) {
+      if (!parser_->is_header_done()) {
+        send_error(parse_error(bhttp::error::header_limit, limits_));
+      } else {
+        send_error(make_error(ErrorCode::kInvalidRequest,
+                              "a chunk-size line or the trailer section is too long"));
+      }
+      return;
+    }
+    const std::size_t want =
+        std::min(room, parser_->is_header_done() ? kBodyReadSize : kHeaderReadSize);
+    stream_.async_read_some(
+        buffer_.prepare(want),
+        [self = this->shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(error_code ec, std::size_t n) {
+    if (phase_ == Phase::kClosed) return;
+    if (ec) {
+      // End of stream, reset, or a deadline: a partial request gets no answer.
+      close_now();
+      return;
+    }
+    buffer_.commit(n);
+    if (phase_ == Phase::kIdle) start_request_clock(Clock::now());
+    parse();
+  }
+
+  void parse() {
+    error_code ec;
+    for (;;) {
+      if (!parser_->is_header_done()) {
+        const auto data = buffer_.data();
+        const std::size_t used = parser_->put(data, ec);
+        if (used > 0) {
+          header_bytes_ += used;
+          if (has_obs_fold({static_cast<const char*>(data.data()), used})) {
+            send_error(make_error(ErrorCode::kInvalidRequest,
+                                  "obsolete line folding in a header field is not allowed"));
+            return;
+          }
+          buffer_.consume(used);
+        }
+        if (ec == bhttp::error::need_more || (!ec && !parser_->is_header_done())) {
+          // Beast bounds each piece it looks at; the cap is on the whole section.
+          if (header_bytes_ + buffer_.size() > limits_.header_bytes) {
+            send_error(parse_error(bhttp::error::header_limit, limits_));
+          } else {
+            read_more();
+          }
+          return;
+        }
+        if (ec) {
+          send_error(parse_error(ec, limits_));
+          return;
+        }
+        if (header_bytes_ > limits_.header_bytes) {
+          send_error(parse_error(bhttp::error::header_limit, limits_));
+          return;
+        }
+        if (auto error = check_header()) {
+          send_error(std::move(*error));
+          return;
+        }
+        parser_->eager(true);
+        // RFC 9110 §10.1.1: a client waiting for 100 Continue would otherwise stall (curl waits
+        // a second before sending the body anyway).
+        if (request_.expect_continue && request_.version >= 11 && !parser_->is_done() &&
+            buffer_.size() == 0) {
+          send_continue();
+          return;
+        }
+        continue;
+      }
+      if (parser_->is_done()) {
+        handle_request();
+        return;
+      }
+      if (buffer_.size() == 0) {
+        read_more();
+        return;
+      }
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        read_more();
+        return;
+      }
+      if (ec) {
+        send_error(parse_error(ec, limits_));
+        return;
+      }
+    }
+  }
+
+  // Checks on the header section that Beast 1.81 does not make itself.
+  std::optional<Error> check_header() const {
+    if (request_.version != 10 && request_.version != 11) {
+      return make_error(ErrorCode::kInvalidRequest, "unsupported HTTP version");
+    }
+    if (request_.transfer_encoding_fields > 0) {
+      // RFC 9112 §6.1: a request with both is a smuggling attempt until proven otherwise, and
+      // Beast lets "Transfer-Encoding: gzip" (not chunked) pass next to a Content-Length.
+      if (request_.content_length_fields > 0) {
+        return make_error(ErrorCode::kInvalidRequest,
+                          "Content-Length and Transfer-Encoding must not both be present");
+      }
+      // RFC 9112 §6.3: chunked must be the final (here: only) coding, else the length is unknown.
+      if (request_.transfer_encoding_fields > 1 || !request_.transfer_encoding_is_chunked) {
+        return make_error(ErrorCode::kInvalidRequest,
+                          "unsupported Transfer-Encoding (only a single \"chunked\" is accepted)");
+      }
+      if (request_.version == 10) {
+        return make_error(ErrorCode::kInvalidRequest,
+                          "Transfer-Encoding is not allowed in an HTTP/1.0 request");
+      }
+    }
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1; never more than one.
+    if (request_.host_fields > 1) {
+      return make_error(ErrorCode::kInvalidRequest, "more than one Host header");
+    }
+    if (request_.version == 11 && request_.host_fields == 0) {
+      return make_error(ErrorCode::kInvalidRequest, "an HTTP/1.1 request needs a Host header");
+    }
+    return std::nullopt;
+  }
+
+  void send_continue() {
+    asio::async_write(stream_, asio::buffer(kContinueResponse.data(), kContinueResponse.size()),
+                      [self = this->shared_from_this()](error_code ec, std::size_t) {
+                        if (self->phase_ == Phase::kClosed) return;
+                        if (ec) {
+                          self->close_now();
+                          return;
+                        }
+                        self->read_more();
+                      });
+  }
+
+  void handle_request() {
+    http::Request request;
+    request.method = request_.method;
+    request.target = request_.target();
+    request.path = request_.path();
+    if (request.path.size() < request.target.size()) {
+      request.query = request.target.substr(request.path.size() + 1);
+    }
+    request.headers = request_.headers;
+    request.body = request_.body;
+    request.remote_address = remote_;
+    request.request_id = assign_request_id();
+
+    http::Response response;
+    if (!shared_.handler) {
+      response = http::error_response(make_error(ErrorCode::kNotFound, "no handler"));
+    } else {
+      try {
+        response = shared_.handler(request);
+      } catch (...) {
+        response = http::error_response(
+            make_error(ErrorCode::kInternal, "the request handler threw an exception"));
+      }
+    }
+    ++requests_served_;
+    const std::size_t max_requests = limits_.max_requests_per_connection;
+    const bool keep_alive = parser_->keep_alive() && !response.close_connection &&
+                            !shared_.stopping.load(std::memory_order_relaxed) &&
+                            (max_requests == 0 || requests_served_ < max_requests);
+    write_response(std::move(response), request_.method == http::Method::kHead, keep_alive);
+  }
+
+  std::string_view assign_request_id() {
+    request_id_ = worker_.next_request_id(request_id_storage_);
+    return request_id_;
+  }
+
+  // Answers a request we refuse to parse further, then closes: after a framing error the rest of
+  // the stream cannot be trusted to start at a message boundary.
+  void send_error(Error error) {
+    assign_request_id();
+    http::Response response = http::error_response(error);
+    response.close_connection = true;
+    write_response(std::move(response), request_.method == http::Method::kHead, false);
+  }
+
+  bool response_is_valid(const http::Response& response) const {
+    // A handler produces final responses only; 1xx are the transport's business.
+    if (response.status < 200 || response.status > 599) return false;
+    if (!is_field_value(response.content_type)) return false;
+    for (const auto& [name, value] : response.headers) {
+      if (!is_token(name) || !is_field_value(value)) return false;
+    }
+    return true;
+  }
+
+  void write_response(http::Response response, bool head_only, bool keep_alive) {
+    response_ = std::move(response);
+    if (!response_is_valid(response_)) {
+      response_ = http::error_response(
+          make_error(ErrorCode::kInternal, "the handler produced an invalid response"));
+    }
+    keep_alive_ = keep_alive;
+    const int status = response_.status;
+    // RFC 9110 §8.6, §15.3.5, §15.4.5: a 204 has neither content nor Content-Length; a 304
+    // carries no content either.
+    const bool no_content = status == 204 || status == 304;
+
+    out_.clear();
+    out_.append("HTTP/1.1 ");
+    append_number(out_, static_cast<std::uint64_t>(status));
+    out_.push_back(' ');
+    const auto code = bhttp::int_to_status(static_cast<unsigned>(status));
+    const beast::string_view reason = code == bhttp::status::unknown ? beast::string_view("Unknown")
+                                                                     : bhttp::obsolete_reason(code);
+    out_.append(reason.data(), reason.size());
+    out_.append("\r\nDate: ");
+    out_.append(worker_.http_date());
+    if (!response_.content_type.empty()) {
+      out_.append("\r\nContent-Type: ");
+      out_.append(response_.content_type);
+    }
+    for (const auto& [name, value] : response_.headers) {
+      if (is_framing_header(name)) continue;
+      out_.append("\r\n");
+      out_.append(name);
+      out_.append(": ");
+      out_.append(value);
+    }
+    out_.append("\r\nX-Request-Id: ");
+    out_.append(request_id_);
+    if (!no_content) {
+      // HEAD: the length the GET body would have (RFC 9110 §9.3.2), but no body.
+      out_.append("\r\nContent-Length: ");
+      append_number(out_, response_.body.size());
+    }
+    if (!keep_alive_) {
+      out_.append("\r\nConnection: close");
+    } else if (request_.version == 10) {
+      out_.append("\r\nConnection: keep-alive");
+    }
+    out_.append("\r\n\r\n");
+
+    phase_ = Phase::kWriting;
+    deadline_ = Clock::now() + limits_.read_timeout;
+    auto on_written = [self = this->shared_from_this()](error_code ec, std::size_t) {
+      self->on_write(ec);
+    };
+    const bool with_body = !no_content && !head_only && !response_.body.empty();
+    // Small bodies are copied behind the head: one buffer means one TLS record and one syscall.
+    if (with_body && response_.body.size() <= kBodyReadSize) {
+      out_.append(response_.body);
+      asio::async_write(stream_, asio::buffer(out_), std::move(on_written));
+    } else if (with_body) {
+      std::array<asio::const_buffer, 2> buffers{asio::buffer(out_), asio::buffer(response_.body)};
+      asio::async_write(stream_, buffers, std::move(on_written));
+    } else {
+      asio::async_write(stream_, asio::buffer(out_), std::move(on_written));
+    }
+  }
+
+  void on_write(error_code ec) {
+    if (phase_ == Phase::kClosed) return;
+    if (ec) {
+      close_now();
+      return;
+    }
+    notify_observer();
+    request_id_ = {};
+    if (!keep_alive_) {
+      graceful_close(/*client_may_be_sending=*/!parser_->is_done() || buffer_.size() > 0);
+      return;
+    }
+    first_request_ = false;
+    begin_request();
+  }
+
+  void notify_observer() {
+    if (!shared_.observer) return;
+    RequestSummary summary{
+        request_.method,
+        request_.start_line_seen ? request_.path() : std::string_view(),
+        response_.status,
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_),
+        remote_,
+        request_id_,
+    };
+    try {
+      shared_.observer(summary);
+    } catch (...) {
+      // An observer (logging, metrics) must not take the connection down.
+    }
+  }
+
+  // Ends the connection after the last response. When the client may still be sending (a refused
+  // body, pipelined requests) we linger; otherwise closing at once is safe and frees the slot.
+  void graceful_close(bool client_may_be_sending) {
+    phase_ = Phase::kClosing;
+    lingering_ = client_may_be_sending;
+    deadline_ =
+        Clock::now() + std::min<std::chrono::milliseconds>(kLingerTimeout, limits_.read_timeout);
+    if constexpr (kTls) {
+      // Send close_notify without waiting for the peer's: many clients never send one.
+      SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
+      stream_.async_shutdown([self = this->shared_from_this()](error_code ec) {
+        if (self->phase_ == Phase::kClosed) return;
+        if (ec) {
+          self->close_now();
+          return;
+        }
+        self->linger();
+      });
+    } else {
+      linger();
+    }
+  }
+
+  void linger() {
+    if (!lingering_) {
+      close_now();
+      return;
+    }
+    error_code ec;
+    socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) {
+      close_now();
+      return;
+    }
+    buffer_.consume(buffer_.size());
+    linger_read();
+  }
+
+  void linger_read() {
+    socket().async_read_some(buffer_.prepare(kBodyReadSize),
+                             [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                               if (self->phase_ == Phase::kClosed) return;
+                               self->lingered_ += n;
+                               if (ec || self->lingered_ > kLingerBytes) {
+                                 self->close_now();
+                                 return;
+                               }
+                               self->linger_read();
+                             });
+  }
+
+  void close_now() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    error_code ignored;
+    socket().close(ignored);
+  }
+
+  Worker& worker_;
+  Shared& shared_;
+  const Limits& limits_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  RequestData request_;
+  std::optional<RequestParser> parser_;
+  http::Response response_;
+  std::string out_;
+  std::string remote_;
+  char request_id_storage_[kRequestIdCapacity] = {};
+  std::string_view request_id_;
+  Phase phase_ = Phase::kIdle;
+  Clock::time_point connected_at_;
+  Clock::time_point deadline_;
+  Clock::time_point request_start_;
+  std::size_t header_bytes_ = 0;
+  std::size_t requests_served_ = 0;
+  std::size_t lingered_ = 0;
+  bool first_request_ = true;
+  bool keep_alive_ = false;
+  bool lingering_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The server.
+
+int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_len,
+                const unsigned char* in, unsigned int in_len, void* /*arg*/) {
+  // We speak HTTP/1.1 only; choosing it explicitly keeps ALPN-only clients from guessing h2.
+  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_len, kHttp11, sizeof kHttp11, in, in_len) ==
+      OPENSSL_NPN_NEGOTIATED) {
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+Result<void> configure_tls(asio::ssl::context& ctx, const TlsFiles& files) {
+  if (files.cert_chain_file.empty() || files.private_key_file.empty()) {
+    return make_error(ErrorCode::kInternal,
+                      "TLS is enabled but no certificate chain or private key file is configured");
+  }
+  SSL_CTX* native = ctx.native_handle();
+  ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression |
+                  asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(
+      native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return make_error(ErrorCode::kInternal, "cannot set the TLS 1.2 cipher list");
+  }
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
+  static const unsigned char kSessionContext[] = "connect-auth";
+  SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
+  SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);
+
+  error_code ec;
+  ctx.use_certificate_chain_file(files.cert_chain_file, ec);
+  if (ec) {
+    return make_error(ErrorCode::kInternal,
+                      "cannot load TLS certificate " + files.cert_chain_file + ": " + ec.message());
+  }
+  ctx.use_private_key_file(files.private_key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    return make_error(ErrorCode::kInternal, "cannot load TLS private key " +
+                                                files.private_key_file + ": " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return make_error(ErrorCode::kInternal, "TLS private key " + files.private_key_file +
+                                                " does not match certificate " +
+                                                files.cert_chain_file);
+  }
+  return Ok{};
+}
+
+std::string random_prefix() {
+  std::random_device device;
+  const std::uint32_t value = device();
+  char text[9];
+  std::snprintf(text, sizeof text, "%08x", value);
+  return std::string(text) + "-";
+}
+
+class ServerImpl final : public Server {
+ public:
+  ServerImpl(ServerOptions options, RequestHandler handler, RequestObserver observer) {
+    shared_.options = std::move(options);
+    shared_.handler = std::move(handler);
+    shared_.observer = std::move(observer);
+    shared_.id_prefix = random_prefix();
+  }
+
+  ~ServerImpl() override {
+    // Members that hold I/O objects go before the workers whose io_contexts they use.
+    signals_.reset();
+    accept_retry_.reset();
+    acceptor_.reset();
+    workers_.clear();
+  }
+
+  Result<void> start() override {
+    if (started_) return make_error(ErrorCode::kInternal, "the server is already started");
+    const ServerOptions& options = shared_.options;
+    const std::string where = options.host + ":" + std::to_string(options.port);
+    try {
+      if (options.tls) {
+        shared_.tls.emplace(asio::ssl::context::tls_server);
+        if (auto configured = configure_tls(*shared_.tls, options.tls_files); !configured) {
+          shared_.tls.reset();
+          return configured;
+        }
+      }
+
+      std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
+                                                : std::thread::hardware_concurrency();
+      threads = std::max<std::size_t>(threads, 1);
+      std::vector<std::unique_ptr<Worker>> workers;
+      for (std::size_t i = 0; i < threads; ++i) {
+        workers.push_back(std::make_unique<Worker>(shared_, i));
+      }
+
+      auto endpoint = resolve(options.host, options.port);
+      if (!endpoint) {
+        return make_error(ErrorCode::kInternal,
+                          "cannot listen on " + where + ": " + endpoint.error().description);
+      }
+      tcp::acceptor acceptor(workers[0]->context());
+      error_code ec;
+      acceptor.open(endpoint->protocol(), ec);
+      if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) acceptor.bind(*endpoint, ec);
+      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) {
+        return make_error(ErrorCode::kInternal, "cannot listen on " + where + ": " + ec.message());
+      }
+      port_ = acceptor.local_endpoint(ec).port();
+      workers_ = std::move(workers);
+      acceptor_.emplace(std::move(acceptor));
+      accept_retry_.emplace(workers_[0]->context());
+    } catch (const std::exception& e) {
+      return make_error(ErrorCode::kInternal,
+                        "cannot start the server on " + where + ": " + e.what());
+    }
+    started_ = true;
+    do_accept();
+    return Ok{};
+  }
+
+  std::uint16_t port() const override { return port_; }
+
+  void run() override {
+    if (!started_) return;
+    Worker& first = *workers_[0];
+    signals_.emplace(first.context(), SIGINT, SIGTERM);
+    signals_->async_wait([this](error_code ec, int) {
+      if (!ec) stop();
+    });
+    std::vector<std::thread> threads;
+    threads.reserve(workers_.size() - 1);
+    for (std::size_t i = 1; i < workers_.size(); ++i) {
+      threads.emplace_back([worker = workers_[i].get()] { run_loop(worker->context()); });
+    }
+    run_loop(first.context());
+    for (auto& thread : threads) thread.join();
+    signals_.reset();
+  }
+
+  void stop() override {
+    if (stopping_.exchange(true)) return;
+    shared_.stopping.store(true, std::memory_order_relaxed);
+    if (!started_) return;
+    asio::post(workers_[0]->context(), [this] {
+      error_code ignored;
+      acceptor_->close(ignored);
+      accept_retry_->cancel();
+      // Removing our handlers restores the default action: a second SIGTERM ends the process.
+      if (signals_) {
+        signals_->clear(ignored);
+        signals_->cancel(ignored);
+      }
+    });
+    const auto grace = shared_.options.limits.shutdown_grace;
+    for (auto& worker : workers_) {
+      asio::post(worker->context(), [w = worker.get(), grace] { w->begin_drain(grace); });
+    }
+  }
+
+ private:
+  static void run_loop(asio::io_context& context) {
+    for (;;) {
+      try {
+        context.run();
+        return;
+      } catch (const std::exception&) {
+        // Handlers catch their own failures; anything reaching here (e.g. bad_alloc) must not
+        // end the event loop and with it every other connection on this thread.
+      }
+    }
+  }
+
+  static Result<tcp::endpoint> resolve(const std::string& host, std::uint16_t port) {
+    error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (!ec) return tcp::endpoint(address, port);
+    asio::io_context context;
+    tcp::resolver resolver(context);
+    auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || results.empty()) {
+      return make_error(ErrorCode::kInternal,
+                        "cannot resolve host: " + (ec ? ec.message() : std::string("no address")));
+    }
+    return results.begin()->endpoint();
+  }
+
+  void do_accept() {
+    Worker& target = *workers_[next_worker_];
+    next_worker_ = (next_worker_ + 1) % workers_.size();
+    acceptor_->async_accept(target.context(), [this, &target](error_code ec, tcp::socket socket) {
+      on_accept(target, ec, std::move(socket));
+    });
+  }
+
+  void on_accept(Worker& target, error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || stopping_.load(std::memory_order_relaxed)) return;
+    if (ec) {
+      if (ec == asio::error::connection_aborted) {
+        do_accept();
+        return;
+      }
+      accept_retry_->expires_after(kAcceptRetryDelay);
+      accept_retry_->async_wait([this](error_code error) {
+        if (!error && !stopping_.load(std::memory_order_relaxed)) do_accept();
+      });
+      return;
+    }
+    if (shared_.connections.load(std::memory_order_relaxed) >=
+        shared_.options.limits.max_connections) {
+      error_code ignored;
+      socket.close(ignored);  // over the cap: refuse at once rather than queue
+      do_accept();
+      return;
+    }
+    shared_.connections.fetch_add(1, std::memory_order_relaxed);
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // once per connection, not per response
+    const bool tls = shared_.tls.has_value();
+    asio::post(target.context(), [&target, tls, socket = std::move(socket)]() mutable {
+      try {
+        if (tls) {
+          std::make_shared<Session<true>>(target, std::move(socket))->start();
+        } else {
+          std::make_shared<Session<false>>(target, std::move(socket))->start();
+        }
+      } catch (const std::exception&) {
+        // No session took ownership (e.g. SSL_new failed): drop the connection, keep the count.
+        target.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+      }
+    });
+    do_accept();
+  }
+
+  Shared shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> accept_retry_;
+  std::optional<asio::signal_set> signals_;
+  std::atomic<bool> stopping_{false};
+  std::uint16_t port_ = 0;
+  std::size_t next_worker_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Server> make_server(ServerOptions options, RequestHandler handler,
+                                    RequestObserver observer) {
+  return std::make_unique<ServerImpl>(std::move(options), std::move(handler), std::move(observer));
+}
+
+}  // namespace connect_auth::transport
