@@ -98,9 +98,9 @@ def main():
           f"loopback 127.0.0.1")
     print(f"TLS: connect-auth {meta.get('tls_connect_auth') or 'n/a'}; "
           f"nginx {meta.get('tls_nginx') or 'n/a'} ({meta.get('nginx_certificate', 'n/a')})")
-    token_bytes = meta.get("token_response_bytes") or "n/a"
+    token_bytes = meta.get("token_response_bytes")
     print(f"nginx body {meta.get('nginx_body_bytes', '?')} B; connect-auth token response "
-          f"{token_bytes} B (B/resp below includes the response headers)")
+          f"{f'{token_bytes} B' if token_bytes else 'n/a'} (B/resp below includes the response headers)")
     print()
     header = (f"{'scenario':<28} {'transport':<9} {'thr':>3} {'keys':>7} {'req/s':>10} "
               f"{'p50 ms':>7} {'p99 ms':>7} {'B/resp':>6} {'vs nginx':>8}  target")

@@ -62,8 +62,9 @@ options (environment variable in brackets):
   --no-pin              never pin with taskset [BENCH_PIN=0]
   --only nginx          measure only the nginx ceiling (no connect-auth binary needed)
   --output PATH         JSON results [BENCH_OUTPUT] (default build/bench-results.json)
-  --wait-idle S         first wait up to S seconds for other load to drop below ${BUSY_LIMIT}% CPU
-                        [BENCH_WAIT_IDLE] (default 0: start at once, warn if busy)
+  --wait-idle S         on a shared machine: before the run and before each measurement, wait
+                        until other processes leave the CPUs idle (below ${BUSY_LIMIT}% busy), spending
+                        at most S seconds waiting in all [BENCH_WAIT_IDLE] (default 0: never wait)
   --strict              exit 1 if a target is missed or a run saw errors
   --keep                keep the temporary directory (logs, configs, data dir)
   -h, --help            this text
@@ -228,6 +229,25 @@ cpu_busy_pct() {
   i2=$((f2[4] + f2[5]))
   if ((t2 > t1)); then echo $((100 * ((t2 - t1) - (i2 - i1)) / (t2 - t1))); else echo 0; fi
 }
+# Waits, within what is left of the --wait-idle budget, until the CPUs have stayed below
+# BUSY_LIMIT for $1 seconds in a row. Returns at once when --wait-idle is 0.
+IDLE_BUDGET_END=$((SECONDS + WAIT_IDLE))
+wait_for_idle() {
+  local quiet_needed=$1 quiet_start=$SECONDS busy next_note=$SECONDS
+  while ((SECONDS < IDLE_BUDGET_END)); do
+    busy=$(cpu_busy_pct)
+    if ((busy > BUSY_LIMIT)); then
+      quiet_start=$SECONDS
+      if ((SECONDS >= next_note)); then
+        say "waiting for other load to stop (CPUs ${busy}% busy; $((IDLE_BUDGET_END - SECONDS)) s of --wait-idle left)"
+        next_note=$((SECONDS + 60))
+      fi
+      sleep 1
+    elif ((SECONDS - quiet_start >= quiet_needed)); then
+      return 0
+    fi
+  done
+}
 rss_kb() { awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 META="$WORK/meta.jsonl"        # one {"key": value} object per line, merged by report.py
@@ -330,6 +350,11 @@ CUR_ACCESS=false
 measure() {
   local scenario=$1 url=$2 script="$BENCH_DIR/wrk/$3.lua" pid=${4:-} out line rss_idle=0 rss_after=0
   local busy
+  wait_for_idle 2
+  if [[ $3 == bearer ]]; then  # a fresh token, in case waiting took longer than its lifetime
+    fetch_token "$SERVER_URL"
+    export BENCH_BEARER_TOKEN=$TOKEN
+  fi
   busy=$(cpu_busy_pct)
   if ((busy > BUSY_LIMIT)); then say "warning: CPUs ${busy}% busy before this run (other processes)"; fi
   if [[ -n $pid ]]; then rss_idle=$(rss_kb "$pid"); fi
@@ -423,13 +448,7 @@ SQL
 }
 
 # ================================================================== the run
-if ((WAIT_IDLE > 0)); then
-  deadline=$((SECONDS + WAIT_IDLE))
-  while busy=$(cpu_busy_pct) && ((busy > BUSY_LIMIT && SECONDS < deadline)); do
-    say "waiting for the CPUs to calm down (${busy}% busy)"
-    sleep 5
-  done
-fi
+wait_for_idle 5
 busy=$(cpu_busy_pct)
 meta cpu_busy_pct_at_start "$busy"
 if ((busy > BUSY_LIMIT)); then
@@ -499,7 +518,6 @@ for threads in "${THREAD_LIST[@]}"; do
       CUR_TRANSPORT=$transport
       start_server "$DATA" "$transport" "$threads" false
       fetch_token "$SERVER_URL"
-      export BENCH_BEARER_TOKEN=$TOKEN
       if [[ -z $BODY_BYTES ]]; then BODY_BYTES=$TOKEN_BYTES; fi
       if [[ $transport == https && -z $TLS_CONNECT_AUTH ]]; then
         TLS_CONNECT_AUTH=$(tls_info 127.0.0.1 "${SERVER_URL##*:}")

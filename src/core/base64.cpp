@@ -6,6 +6,12 @@ namespace connect_auth {
 namespace {
 
 std::optional<std::string> decode_with(std::string_view text, int variant) {
+  // libsodium 1.0.18 reads the text as (signed) char and maps every byte >= 0x80 onto a base64
+  // value (0xdf decodes like '/' or '_'), giving one text many spellings. Refuse non-ASCII first,
+  // without branching per byte.
+  unsigned char high_bits = 0;
+  for (char c : text) high_bits |= static_cast<unsigned char>(c);
+  if ((high_bits & 0x80) != 0) return std::nullopt;
   std::string out(text.size() / 4 * 3 + 3, '\0');
   std::size_t out_len = 0;
   const char* end = nullptr;

@@ -21,6 +21,7 @@ thread_local ThreadPool tls_pool;
 }  // namespace
 
 void SecureRandom::fill(std::span<std::uint8_t> out) {
+  if (out.empty()) return;  // memcpy from/to a null span's data() is undefined behaviour
   ThreadPool& pool = tls_pool;
   if (out.size() > pool.bytes.size() / 4) {
     randombytes_buf(out.data(), out.size());

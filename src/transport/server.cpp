@@ -56,15 +56,18 @@ using boost::system::error_code;
 
 // First read of a request: most requests fit in one page. Body reads may take more at once.
 constexpr std::size_t kHeaderReadSize = 4096;
-constexpr std::size_t kBodyReadSize = 16 * 1024;
+constexpr std::size_t kBodyReadSize = std::size_t{16} * 1024;
 // After a response that closes the connection we keep reading (and discarding) for a while so
 // that a client still sending a refused body receives our response instead of a TCP reset
 // (RFC 9112 §9.6 "lingering close").
 constexpr std::chrono::milliseconds kLingerTimeout{1000};
-constexpr std::size_t kLingerBytes = 1024 * 1024;
+constexpr std::size_t kLingerBytes = std::size_t{1024} * 1024;
 // Back-off when accept() fails for lack of resources (EMFILE, ENOBUFS): retrying at once spins.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 constexpr std::size_t kRequestIdCapacity = 48;
+// Per-connection buffers are reused, but one unusually large request must not pin its memory for
+// the rest of a long keep-alive connection.
+constexpr std::size_t kRetainedCapacity = std::size_t{16} * 1024;
 
 // TLS 1.2 suites (Mozilla "intermediate"): forward secrecy and AEAD only. TLS 1.3 suites are
 // OpenSSL's defaults, all of which are fine.
@@ -100,6 +103,14 @@ std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
+}
+
+void clear_and_trim(std::string& s) {
+  if (s.capacity() > kRetainedCapacity) {
+    std::string().swap(s);
+  } else {
+    s.clear();
+  }
 }
 
 void append_number(std::string& out, std::uint64_t value) {
@@ -204,11 +215,11 @@ struct RequestData {
   bool expect_continue = false;
 
   void clear() {
-    arena.clear();
+    clear_and_trim(arena);
     target_len = 0;
     fields.clear();
     headers.clear();
-    body.clear();
+    clear_and_trim(body);
     method = http::Method::kOther;
     version = 0;
     header_done = false;
@@ -361,7 +372,7 @@ class Worker {
  public:
   Worker(Shared& shared, std::size_t index)
       : shared_(shared),
-        context_(1),  // run by exactly one thread: lets Asio skip cross-thread wake-ups
+        context_(1),  // run by exactly one thread: lets Asio take its single-thread fast paths
         guard_(asio::make_work_guard(context_)),
         sweep_timer_(context_),
         grace_timer_(context_) {
@@ -397,8 +408,7 @@ class Worker {
     --sessions_;
     if (sessions_ == 0 && draining_ && !destroying_) {
       // Nothing left to drain: let run() return now rather than at the next tick or the grace end.
-      grace_timer_.cancel();
-      sweep_timer_.cancel();
+      cancel_timers();
     }
   }
 
@@ -408,7 +418,7 @@ class Worker {
     guard_.reset();
     for_each_session([](SessionBase& s) { s.on_drain(); });
     if (sessions_ == 0) {
-      sweep_timer_.cancel();
+      cancel_timers();
       return;
     }
     grace_timer_.expires_after(grace);
@@ -451,6 +461,16 @@ class Worker {
       SessionBase* next = s->next_;
       f(*s);
       s = next;
+    }
+  }
+
+  // Called from session destructors, so it must not throw.
+  void cancel_timers() noexcept {
+    try {
+      grace_timer_.cancel();
+      sweep_timer_.cancel();
+    } catch (const std::exception&) {
+      // cancel() only fails on a broken reactor; the timers then expire on their own.
     }
   }
 
@@ -509,16 +529,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  void start() {
+  // `peer` comes from accept(), which saves a getpeername() per connection.
+  void start(const tcp::endpoint& peer) {
     const auto now = Clock::now();
     connected_at_ = now;
     if (worker_.draining()) {
-      close_now();
-      return;
-    }
-    error_code ec;
-    tcp::endpoint peer = socket().remote_endpoint(ec);
-    if (ec) {
       close_now();
       return;
     }
@@ -788,7 +803,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   // Answers a request we refuse to parse further, then closes: after a framing error the rest of
   // the stream cannot be trusted to start at a message boundary.
-  void send_error(Error error) {
+  void send_error(const Error& error) {
     assign_request_id();
     http::Response response = http::error_response(error);
     response.close_connection = true;
@@ -817,7 +832,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // carries no content either.
     const bool no_content = status == 204 || status == 304;
 
-    out_.clear();
+    clear_and_trim(out_);
     out_.append("HTTP/1.1 ");
     append_number(out_, static_cast<std::uint64_t>(status));
     out_.push_back(' ');
@@ -1107,8 +1122,9 @@ class ServerImpl final : public Server {
       return make_error(ErrorCode::kInternal,
                         "cannot start the server on " + where + ": " + e.what());
     }
-    started_ = true;
+    started_.store(true);
     do_accept();
+    if (stopping_.load()) post_drain();
     return Ok{};
   }
 
@@ -1134,7 +1150,14 @@ class ServerImpl final : public Server {
   void stop() override {
     if (stopping_.exchange(true)) return;
     shared_.stopping.store(true, std::memory_order_relaxed);
-    if (!started_) return;
+    // Before start() there is nothing to drain yet; start() then drains at once.
+    if (started_.load()) post_drain();
+  }
+
+ private:
+  // Runs at most once, from stop() or from a start() that follows a stop().
+  void post_drain() {
+    if (drain_posted_.exchange(true)) return;
     asio::post(workers_[0]->context(), [this] {
       error_code ignored;
       acceptor_->close(ignored);
@@ -1151,7 +1174,6 @@ class ServerImpl final : public Server {
     }
   }
 
- private:
   static void run_loop(asio::io_context& context) {
     for (;;) {
       try {
@@ -1181,9 +1203,10 @@ class ServerImpl final : public Server {
   void do_accept() {
     Worker& target = *workers_[next_worker_];
     next_worker_ = (next_worker_ + 1) % workers_.size();
-    acceptor_->async_accept(target.context(), [this, &target](error_code ec, tcp::socket socket) {
-      on_accept(target, ec, std::move(socket));
-    });
+    acceptor_->async_accept(target.context(), peer_,
+                            [this, &target](error_code ec, tcp::socket socket) {
+                              on_accept(target, ec, std::move(socket));
+                            });
   }
 
   void on_accept(Worker& target, error_code ec, tcp::socket socket) {
@@ -1210,30 +1233,34 @@ class ServerImpl final : public Server {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // once per connection, not per response
     const bool tls = shared_.tls.has_value();
-    asio::post(target.context(), [&target, tls, socket = std::move(socket)]() mutable {
-      try {
-        if (tls) {
-          std::make_shared<Session<true>>(target, std::move(socket))->start();
-        } else {
-          std::make_shared<Session<false>>(target, std::move(socket))->start();
-        }
-      } catch (const std::exception&) {
-        // No session took ownership (e.g. SSL_new failed): drop the connection, keep the count.
-        target.shared().connections.fetch_sub(1, std::memory_order_relaxed);
-      }
-    });
+    asio::post(target.context(),
+               [&target, tls, peer = peer_, socket = std::move(socket)]() mutable {
+                 try {
+                   if (tls) {
+                     std::make_shared<Session<true>>(target, std::move(socket))->start(peer);
+                   } else {
+                     std::make_shared<Session<false>>(target, std::move(socket))->start(peer);
+                   }
+                 } catch (const std::exception&) {
+                   // No session took ownership (e.g. SSL_new failed): drop the connection, keep the
+                   // count.
+                   target.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+                 }
+               });
     do_accept();
   }
 
   Shared shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::optional<tcp::acceptor> acceptor_;
+  tcp::endpoint peer_;  // filled by the one outstanding accept
   std::optional<asio::steady_timer> accept_retry_;
   std::optional<asio::signal_set> signals_;
+  std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> drain_posted_{false};
   std::uint16_t port_ = 0;
   std::size_t next_worker_ = 0;
-  bool started_ = false;
 };
 
 }  // namespace

@@ -17,7 +17,9 @@ namespace connect_auth::transport {
 struct Limits {
   std::size_t header_bytes = 8 * 1024;   // whole header section; over → 431
   std::size_t body_bytes = 64 * 1024;    // over → 413, before the body is read
-  std::chrono::milliseconds read_timeout{10'000};       // a request must arrive within this
+  // A request (header section and body) must arrive within this of its first byte. It also bounds
+  // the TLS handshake plus first request of a new connection, and writing each response.
+  std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds keepalive_timeout{60'000};  // idle connection is closed after this
   std::chrono::milliseconds shutdown_grace{10'000};     // drain time on SIGTERM
   std::size_t max_connections = 10'000;                 // over → accept and close at once

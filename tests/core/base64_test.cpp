@@ -92,29 +92,29 @@ TEST(Base64Test, RejectsMalformedText) {
   // bad-inputs.md §B: whitespace, other alphabets and wrong padding are malformed, never
   // "repaired" into some other credential.
   const std::string_view bad[] = {
-      "Zm9v YmFy",          // space inside
-      " Zm9vYmFy",          // leading space
-      "Zm9vYmFy ",          // trailing space
-      "Zm9vYmFy\n",         // trailing newline
-      "Zm9v\r\nYmFy",       // line break inside (MIME style)
-      "Zm9v\tYmFy",         // tab
-      "-_-_",               // URL-safe alphabet
-      "Zm9v_mFy",           // one URL-safe character
-      "Zg=",                // half padding
-      "Zg===",              // excess padding
-      "Zm9v=",              // padding on a complete group
-      "Zm9v====",           // a whole group of padding
-      "=",                  // padding alone
+      "Zm9v YmFy",     // space inside
+      " Zm9vYmFy",     // leading space
+      "Zm9vYmFy ",     // trailing space
+      "Zm9vYmFy\n",    // trailing newline
+      "Zm9v\r\nYmFy",  // line break inside (MIME style)
+      "Zm9v\tYmFy",    // tab
+      "-_-_",          // URL-safe alphabet
+      "Zm9v_mFy",      // one URL-safe character
+      "Zg=",           // half padding
+      "Zg===",         // excess padding
+      "Zm9v=",         // padding on a complete group
+      "Zm9v====",      // a whole group of padding
+      "=",             // padding alone
       "==",
       "====",
-      "Zg==Zg==",           // padding in the middle
-      "Zg=a",               // data after padding
-      "Z",                  // a single symbol holds no whole byte
-      "Zm9vY",              // ditto after a full group
-      "Zh",                 // non-zero trailing bits: a second spelling of "f"
-      "Zm9=",               // non-zero trailing bits with padding
-      "Zm9v!",              // punctuation
-      "Zm9v\xc3\xa9",       // non-ASCII
+      "Zg==Zg==",      // padding in the middle
+      "Zg=a",          // data after padding
+      "Z",             // a single symbol holds no whole byte
+      "Zm9vY",         // ditto after a full group
+      "Zh",            // non-zero trailing bits: a second spelling of "f"
+      "Zm9=",          // non-zero trailing bits with padding
+      "Zm9v!",         // punctuation
+      "Zm9v\xc3\xa9",  // non-ASCII
   };
   for (std::string_view text : bad) {
     EXPECT_FALSE(decode_base64(text).has_value()) << '"' << text << '"';
@@ -125,6 +125,23 @@ TEST(Base64Test, RejectsEmbeddedNul) {
   const std::string text = "Zm9v\0YmFy"s;
   EXPECT_FALSE(decode_base64(text).has_value());
   EXPECT_FALSE(decode_base64("Zm9vYmFy\0"s).has_value());
+}
+
+TEST(Base64Test, RejectsEveryNonAsciiByteInEveryPosition) {
+  // libsodium 1.0.18 on its own maps bytes >= 0x80 onto base64 values (0xdf read as a signed char
+  // decodes like '/'), which would give one credential many spellings.
+  for (const char* valid_text : {"Zm9vYmE/", "Zm9vYg==", "Zm9vYg"}) {
+    const std::string valid = valid_text;
+    ASSERT_TRUE(decode_base64(valid).has_value()) << valid;
+    for (std::size_t position = 0; position < valid.size(); ++position) {
+      for (int byte = 0x80; byte <= 0xff; ++byte) {
+        std::string text = valid;
+        text[position] = static_cast<char>(byte);
+        EXPECT_FALSE(decode_base64(text).has_value())
+            << valid << ": byte " << byte << " at " << position;
+      }
+    }
+  }
 }
 
 TEST(Base64Test, DecodesLargeInput) {
@@ -165,12 +182,11 @@ TEST(Base64UrlTest, RoundTripsEveryLength) {
 
 TEST(Base64UrlTest, RejectsAnythingButStrictBase64Url) {
   const std::string_view bad[] = {
-      "+/+/",       // standard alphabet
-      "-_-/",       // one standard symbol
-      "Zg==",       // padding
-      "Zg=",
-      "Zm9vYmFy=",
-      " Zm9v",      // whitespace
+      "+/+/",  // standard alphabet
+      "-_-/",  // one standard symbol
+      "Zg==",  // padding
+      "Zg=",       "Zm9vYmFy=",
+      " Zm9v",  // whitespace
       "Zm9v\n",
       "Zm9v.YmFy",  // a JWS separator is never part of a segment
       "Z",          // incomplete
@@ -181,6 +197,18 @@ TEST(Base64UrlTest, RejectsAnythingButStrictBase64Url) {
     EXPECT_FALSE(decode_base64url(text).has_value()) << '"' << text << '"';
   }
   EXPECT_FALSE(decode_base64url("Zm9v\0"s).has_value());
+}
+
+TEST(Base64UrlTest, RejectsEveryNonAsciiByteInEveryPosition) {
+  const std::string valid = "Zm9vYmE_-w";
+  ASSERT_TRUE(decode_base64url(valid).has_value());
+  for (std::size_t position = 0; position < valid.size(); ++position) {
+    for (int byte = 0x80; byte <= 0xff; ++byte) {
+      std::string text = valid;
+      text[position] = static_cast<char>(byte);
+      EXPECT_FALSE(decode_base64url(text).has_value()) << "byte " << byte << " at " << position;
+    }
+  }
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "core/json_text.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <string>
 #include <string_view>
 
@@ -50,7 +50,8 @@ TEST(JsonTextTest, EscapesOtherControlBytesAndDel) {
   EXPECT_EQ(json_string("\x1b[31mred"), R"("\u001b[31mred")");  // ANSI escape
   EXPECT_EQ(json_string("\0"s), R"("\u0000")");
   EXPECT_EQ(json_string("\x01\x08\x0c\x1f"), R"("\u0001\u0008\u000c\u001f")");
-  EXPECT_EQ(json_string("\x7f"), R"("\u007f")");  // DEL: not required by JSON, but a terminal hazard
+  EXPECT_EQ(json_string("\x7f"),
+            R"("\u007f")");  // DEL: not required by JSON, but a terminal hazard
   EXPECT_EQ(json_string(" "), R"(" ")");
 }
 
@@ -84,7 +85,10 @@ TEST(JsonTextTest, KeepsValidMultibyteUtf8) {
     EXPECT_EQ(out, "\"" + std::string(text) + "\"");
     EXPECT_EQ(parse_string(out), text);
   }
-  EXPECT_EQ(json_string("Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac"), "\"Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac\"");
+  EXPECT_EQ(json_string("Gr\xc3\xbc\xc3\x9f"
+                        "e \xe2\x82\xac"),
+            "\"Gr\xc3\xbc\xc3\x9f"
+            "e \xe2\x82\xac\"");
 }
 
 TEST(JsonTextTest, ReplacesInvalidUtf8WithReplacementCharacter) {
@@ -94,22 +98,22 @@ TEST(JsonTextTest, ReplacesInvalidUtf8WithReplacementCharacter) {
     std::string_view expected;
   };
   const Case cases[] = {
-      {"\x80", R"("\ufffd")"},                                 // lone continuation byte
+      {"\x80", R"("\ufffd")"},  // lone continuation byte
       {"\xbf", R"("\ufffd")"},
-      {"\xff", R"("\ufffd")"},                                 // never valid in UTF-8
+      {"\xff", R"("\ufffd")"},  // never valid in UTF-8
       {"\xfe", R"("\ufffd")"},
-      {"\xc0\xaf", R"("\ufffd\ufffd")"},                       // overlong '/'
-      {"\xc1\xbf", R"("\ufffd\ufffd")"},                       // overlong
-      {"\xe0\x80\xaf", R"("\ufffd\ufffd\ufffd")"},             // overlong three-byte
-      {"\xf0\x80\x80\xaf", R"("\ufffd\ufffd\ufffd\ufffd")"},   // overlong four-byte
-      {"\xed\xa0\x80", R"("\ufffd\ufffd\ufffd")"},             // UTF-16 surrogate U+D800
-      {"\xed\xbf\xbf", R"("\ufffd\ufffd\ufffd")"},             // surrogate U+DFFF
-      {"\xf4\x90\x80\x80", R"("\ufffd\ufffd\ufffd\ufffd")"},   // U+110000, beyond Unicode
+      {"\xc0\xaf", R"("\ufffd\ufffd")"},                      // overlong '/'
+      {"\xc1\xbf", R"("\ufffd\ufffd")"},                      // overlong
+      {"\xe0\x80\xaf", R"("\ufffd\ufffd\ufffd")"},            // overlong three-byte
+      {"\xf0\x80\x80\xaf", R"("\ufffd\ufffd\ufffd\ufffd")"},  // overlong four-byte
+      {"\xed\xa0\x80", R"("\ufffd\ufffd\ufffd")"},            // UTF-16 surrogate U+D800
+      {"\xed\xbf\xbf", R"("\ufffd\ufffd\ufffd")"},            // surrogate U+DFFF
+      {"\xf4\x90\x80\x80", R"("\ufffd\ufffd\ufffd\ufffd")"},  // U+110000, beyond Unicode
       {"\xf5\x80\x80\x80", R"("\ufffd\ufffd\ufffd\ufffd")"},
-      {"\xe2\x82", R"("\ufffd\ufffd")"},                       // truncated at the end
+      {"\xe2\x82", R"("\ufffd\ufffd")"},  // truncated at the end
       {"\xc3", R"("\ufffd")"},
       {"\xf0\x9d\x84", R"("\ufffd\ufffd\ufffd")"},
-      {"\xe2\x82x", R"("\ufffd\ufffdx")"},                     // interrupted by ASCII
+      {"\xe2\x82x", R"("\ufffd\ufffdx")"},  // interrupted by ASCII
       {"a\xc3(b", R"("a\ufffd(b")"},
       {"\xc3\xa9\xff\xc3\xa9", "\"\xc3\xa9\\ufffd\xc3\xa9\""},  // valid kept around invalid
   };
@@ -133,8 +137,14 @@ TEST(JsonTextTest, AppendKeepsExistingContent) {
 
 TEST(JsonTextTest, ParsesBackToTheInputForValidUtf8) {
   const std::string_view inputs[] = {
-      "", "plain", "quote\" backslash\\ slash/", "\r\n\t\b\f", "\x1b[2J\x07",
-      "\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x91", "k1' OR '1'='1", "../../etc/passwd",
+      "",
+      "plain",
+      "quote\" backslash\\ slash/",
+      "\r\n\t\b\f",
+      "\x1b[2J\x07",
+      "\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x91",
+      "k1' OR '1'='1",
+      "../../etc/passwd",
   };
   for (std::string_view text : inputs) {
     EXPECT_EQ(parse_string(json_string(text)), text);

@@ -1,9 +1,9 @@
 #include "core/log.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <sstream>
 #include <string>
 #include <vector>

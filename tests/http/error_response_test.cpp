@@ -1,9 +1,9 @@
 #include "http/error_response.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <string>
 #include <vector>
 
@@ -21,14 +21,14 @@ struct Expected {
 };
 
 constexpr Expected kStatuses[] = {
-    {ErrorCode::kInvalidRequest, 400},        // RFC 6749 §5.2
-    {ErrorCode::kInvalidClient, 401},         // RFC 6749 §5.2 (client authentication failed)
+    {ErrorCode::kInvalidRequest, 400},  // RFC 6749 §5.2
+    {ErrorCode::kInvalidClient, 401},   // RFC 6749 §5.2 (client authentication failed)
     {ErrorCode::kInvalidGrant, 400},
     {ErrorCode::kUnauthorizedClient, 400},
     {ErrorCode::kUnsupportedGrantType, 400},
     {ErrorCode::kInvalidScope, 400},
-    {ErrorCode::kInvalidToken, 401},          // RFC 6750 §3.1
-    {ErrorCode::kInsufficientScope, 403},     // RFC 6750 §3.1
+    {ErrorCode::kInvalidToken, 401},       // RFC 6750 §3.1
+    {ErrorCode::kInsufficientScope, 403},  // RFC 6750 §3.1
     {ErrorCode::kNotFound, 404},
     {ErrorCode::kMethodNotAllowed, 405},
     {ErrorCode::kPayloadTooLarge, 413},
@@ -38,7 +38,7 @@ constexpr Expected kStatuses[] = {
     {ErrorCode::kRequestTimeout, 408},
     {ErrorCode::kStorageNotFound, 404},
     {ErrorCode::kStorageConflict, 409},
-    {ErrorCode::kStorageUnavailable, 503},    // STYLE.md: a database fault is never invalid_grant
+    {ErrorCode::kStorageUnavailable, 503},  // STYLE.md: a database fault is never invalid_grant
     {ErrorCode::kInternal, 500},
 };
 
@@ -81,8 +81,10 @@ TEST(ErrorResponseTest, EveryErrorIsUncacheableJson) {
 }
 
 TEST(ErrorResponseTest, BodyShapeIsExact) {
-  Response response = error_response(make_error(ErrorCode::kInvalidRequest, "grant_type is missing"));
-  EXPECT_EQ(response.body, R"({"error":"invalid_request","error_description":"grant_type is missing"})");
+  Response response =
+      error_response(make_error(ErrorCode::kInvalidRequest, "grant_type is missing"));
+  EXPECT_EQ(response.body,
+            R"({"error":"invalid_request","error_description":"grant_type is missing"})");
 }
 
 TEST(ErrorResponseTest, EmptyDescriptionIsOmitted) {
@@ -127,7 +129,8 @@ TEST(ErrorResponseTest, InsufficientScopeIs403WithBearerChallenge) {
 
 TEST(ErrorResponseTest, InvalidClientIs401WithBasicChallenge) {
   // RFC 6749 §5.2: 401 invalid_client includes WWW-Authenticate for the scheme the client may use.
-  Response response = error_response(make_error(ErrorCode::kInvalidClient, "client authentication failed"));
+  Response response =
+      error_response(make_error(ErrorCode::kInvalidClient, "client authentication failed"));
   EXPECT_EQ(response.status, 401);
   auto challenge = single_header(response, "WWW-Authenticate");
   ASSERT_TRUE(challenge.has_value());
@@ -155,15 +158,16 @@ TEST(ErrorResponseTest, InternalErrorsNeverShowTheirDescription) {
   EXPECT_EQ(response.status, 500);
   EXPECT_EQ(response.body.find("SQLITE"), std::string::npos);
   EXPECT_EQ(response.body.find("/var/lib"), std::string::npos);
-  EXPECT_EQ(response.body, R"({"error":"server_error","error_description":"internal server error"})");
+  EXPECT_EQ(response.body,
+            R"({"error":"server_error","error_description":"internal server error"})");
   for (const auto& [name, value] : response.headers) {
     EXPECT_EQ(value.find("SQLITE"), std::string::npos) << name;
   }
 }
 
 TEST(ErrorResponseTest, UnavailableIs503WithRetryAfterAndGenericText) {
-  Response response =
-      error_response(make_error(ErrorCode::kStorageUnavailable, "connection refused to 10.0.0.5:5432"));
+  Response response = error_response(
+      make_error(ErrorCode::kStorageUnavailable, "connection refused to 10.0.0.5:5432"));
   EXPECT_EQ(response.status, 503);
   EXPECT_EQ(single_header(response, "Retry-After"), "1");
   EXPECT_EQ(response.body.find("10.0.0.5"), std::string::npos);
@@ -181,7 +185,8 @@ TEST(ErrorResponseTest, TooManyRequestsHasRetryAfter) {
 
 TEST(ErrorResponseTest, RetryAfterOnlyWhereItMeansSomething) {
   for (const Expected& e : kStatuses) {
-    const bool retry = e.code == ErrorCode::kStorageUnavailable || e.code == ErrorCode::kTooManyRequests;
+    const bool retry =
+        e.code == ErrorCode::kStorageUnavailable || e.code == ErrorCode::kTooManyRequests;
     EXPECT_EQ(header_values(error_response(make_error(e.code, "x")), "Retry-After").size(),
               retry ? 1u : 0u)
         << error_code_name(e.code);
@@ -194,8 +199,8 @@ TEST(ErrorResponseTest, AllowOnlyOn405) {
   EXPECT_EQ(single_header(response, "Allow"), "GET, HEAD");
   EXPECT_TRUE(header_values(error_response(make_error(ErrorCode::kMethodNotAllowed, "no")), "Allow")
                   .empty());
-  EXPECT_TRUE(
-      header_values(error_response(make_error(ErrorCode::kNotFound, "no"), "GET"), "Allow").empty());
+  EXPECT_TRUE(header_values(error_response(make_error(ErrorCode::kNotFound, "no"), "GET"), "Allow")
+                  .empty());
 }
 
 TEST(ErrorResponseTest, HostileDescriptionStillYieldsValidJson) {

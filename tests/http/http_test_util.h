@@ -31,7 +31,7 @@ struct RequestBuilder {
   }
 };
 
-// Values of every header called `name` (exact, case-sensitive names as the code sets them).
+// Values of every response header called `name`, compared case-insensitively like HTTP does.
 inline std::vector<std::string> header_values(const Response& response, std::string_view name) {
   std::vector<std::string> values;
   for (const auto& [key, value] : response.headers) {

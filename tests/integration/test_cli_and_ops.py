@@ -98,9 +98,15 @@ class Cli(unittest.TestCase):
         self.assertIn("tokens.v3.lifetime", out.stderr)
 
     def test_config_keys_documents_every_environment_variable(self):
-        out = self.run_cli("config", "keys")
-        self.assertIn("CONNECT_AUTH_TOKENS_V3_LIFETIME_SECONDS", out.stdout)
-        self.assertIn("CONNECT_AUTH_ISSUER", out.stdout)
+        keys = json.loads(self.run_cli("--json", "config", "keys").stdout)
+        names = [k["env"] for k in keys]
+        self.assertIn("CONNECT_AUTH_TOKENS_V3_LIFETIME_SECONDS", names)
+        self.assertIn("CONNECT_AUTH_ISSUER", names)
+        readme_path = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+        with open(readme_path, encoding="utf-8") as f:
+            readme = f.read()
+        for k in keys:
+            self.assertIn("`%s`" % k["env"], readme, "README does not document " + k["key"])
 
 
 class PlainHttpOnRequest(ServerTestCase):

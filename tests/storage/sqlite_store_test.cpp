@@ -17,7 +17,6 @@
 #include <iostream>
 #include <thread>
 
-#include "storage/sqlite/connection_pool.h"
 #include "storage/sqlite/migrations.h"
 #include "store_conformance.h"
 #include "temp_dir.h"

@@ -1,10 +1,9 @@
 #include "tokens/jwt.h"
 
-#include <jwt/jwt.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <jwt/jwt.hpp>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -122,8 +121,8 @@ class JwtTest : public ::testing::Test {
                                       std::int64_t leeway = 0) const {
     auto result = verify(token, now, leeway);
     if (!result.ok()) {
-      return ::testing::AssertionFailure() << "refused (" << result.error().description << "): "
-                                           << token;
+      return ::testing::AssertionFailure()
+             << "refused (" << result.error().description << "): " << token;
     }
     return ::testing::AssertionSuccess();
   }
@@ -162,8 +161,7 @@ TEST_F(JwtTest, PayloadIsCarriedVerbatimAndSignatureIsHmacOfSigningInput) {
   ASSERT_EQ(parts.size(), 3u);
   EXPECT_EQ(decode_segment(parts[1]), payload);
   // RFC 7515 §5.1: the signature covers ASCII(BASE64URL(header) '.' BASE64URL(payload)).
-  EXPECT_EQ(parts[2],
-            encode_base64url(oracle_hmac(bytes_of(kSecret1), parts[0] + "." + parts[1])));
+  EXPECT_EQ(parts[2], encode_base64url(oracle_hmac(bytes_of(kSecret1), parts[0] + "." + parts[1])));
   EXPECT_EQ(parts[2].size(), 43u);  // 32 bytes, unpadded
   EXPECT_EQ(token, forge(kHeader1, payload, kSecret1));
 }
@@ -204,10 +202,10 @@ TEST_F(JwtTest, OurTokenVerifiesWithCppJwt) {
   const std::string token = key1_->sign(c.json());
 
   std::error_code ec;
-  auto theirs = jwt::decode(token, jwt::params::algorithms({"HS256"}), ec,
-                            jwt::params::secret(kSecret1),
-                            jwt::params::issuer(std::string(kIssuer)),
-                            jwt::params::validate_iat(true), jwt::params::validate_jti(true));
+  auto theirs =
+      jwt::decode(token, jwt::params::algorithms({"HS256"}), ec, jwt::params::secret(kSecret1),
+                  jwt::params::issuer(std::string(kIssuer)), jwt::params::validate_iat(true),
+                  jwt::params::validate_jti(true));
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(theirs.header().algo(), jwt::algorithm::HS256);
   EXPECT_EQ(theirs.header().create_json_obj().at("kid").get<std::string>(), "k1");
@@ -262,9 +260,9 @@ TEST_F(JwtTest, AlgNoneIsRejectedInAnyCase) {
   for (const char* alg : {"none", "None", "NONE", "nOnE"}) {
     const std::string header = R"({"alg":")" + std::string(alg) + R"(","typ":"JWT","kid":"k1"})";
     const std::string unsigned_token = b64(header) + "." + b64(payload);
-    EXPECT_TRUE(rejected(unsigned_token + ".")) << alg;                       // RFC 7519 §6.1 form
-    EXPECT_TRUE(rejected(unsigned_token)) << alg;                             // two segments
-    EXPECT_TRUE(rejected(forge(header, payload, kSecret1))) << alg;          // with a real MAC
+    EXPECT_TRUE(rejected(unsigned_token + ".")) << alg;              // RFC 7519 §6.1 form
+    EXPECT_TRUE(rejected(unsigned_token)) << alg;                    // two segments
+    EXPECT_TRUE(rejected(forge(header, payload, kSecret1))) << alg;  // with a real MAC
     EXPECT_TRUE(rejected(unsigned_token + "." + b64("garbage"))) << alg;
     // Without a kid the none token names no key at all.
     const std::string no_kid = R"({"alg":")" + std::string(alg) + R"("})";
@@ -275,8 +273,8 @@ TEST_F(JwtTest, AlgNoneIsRejectedInAnyCase) {
 TEST_F(JwtTest, OtherAlgorithmOnAnHs256KidIsRejected) {
   // Correctly MAC'd with the HS256 key, yet naming another algorithm: refused, never reinterpreted.
   const std::string payload = Claims{}.json();
-  for (const char* alg : {"RS256", "HS512", "HS384", "hs256", "Hs256", "HS256 ", " HS256",
-                          "ES256", "PS256", "EdDSA", "", "HS2560"}) {
+  for (const char* alg : {"RS256", "HS512", "HS384", "hs256", "Hs256", "HS256 ", " HS256", "ES256",
+                          "PS256", "EdDSA", "", "HS2560"}) {
     const std::string header = R"({"alg":")" + std::string(alg) + R"(","typ":"JWT","kid":"k1"})";
     EXPECT_TRUE(rejected(forge(header, payload, kSecret1))) << '"' << alg << '"';
   }
@@ -286,7 +284,8 @@ TEST_F(JwtTest, PublicKeyAsHmacSecretIsRejected) {
   // RS256→HS256 confusion: an attacker MACs with a public key they know (PEM, DER-ish, JWK text).
   const std::string payload = Claims{}.json();
   const std::string public_keys[] = {
-      "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----\n",
+      "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC "
+      "KEY-----\n",
       "\x30\x82\x01\x22\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01\x05\x00"s,
       R"({"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZpt","e":"AQAB","kid":"k1"})",
   };
@@ -341,6 +340,27 @@ TEST_F(JwtTest, NonCanonicalSignatureEncodingIsRejected) {
   }
 }
 
+TEST_F(JwtTest, NonAsciiRespellingIsRejected) {
+  // Found by fuzz_jwt: libsodium 1.0.18 alone decodes any byte >= 0x80 like a base64 symbol, so a
+  // valid token could be respelled (e.g. '_' as 0xdf) and still verify. Any such byte in any
+  // position must make the token invalid.
+  const std::string token = key1_->sign(Claims{}.json());
+  ASSERT_TRUE(accepted(token));
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '.') continue;
+    for (int byte : {0x80, 0xad, 0xbf, 0xc0, 0xdf, 0xe1, 0xff}) {
+      std::string respelled = token;
+      respelled[i] = static_cast<char>(byte);
+      ASSERT_TRUE(rejected(respelled)) << "byte " << byte << " at " << i;
+    }
+  }
+  for (int byte = 0x80; byte <= 0xff; ++byte) {
+    std::string respelled = token;
+    respelled[token.size() - 2] = static_cast<char>(byte);
+    EXPECT_TRUE(rejected(respelled)) << "byte " << byte;
+  }
+}
+
 TEST_F(JwtTest, TamperedPayloadOrHeaderIsRejected) {
   const std::string token = key1_->sign(Claims{}.json());
   const auto parts = split(token);
@@ -351,8 +371,8 @@ TEST_F(JwtTest, TamperedPayloadOrHeaderIsRejected) {
   other.exp = std::to_string(kNow + 10 * kLifetime);  // extend own lifetime
   EXPECT_TRUE(rejected(parts[0] + "." + b64(other.json()) + "." + parts[2]));
   // Same header meaning, different bytes (member order): the MAC covers bytes, not meaning.
-  EXPECT_TRUE(rejected(b64(R"({"typ":"JWT","alg":"HS256","kid":"k1"})") + "." + parts[1] + "." +
-                       parts[2]));
+  EXPECT_TRUE(
+      rejected(b64(R"({"typ":"JWT","alg":"HS256","kid":"k1"})") + "." + parts[1] + "." + parts[2]));
   // Every single character of the signing input changed in turn.
   const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   const std::size_t signing_end = token.rfind('.');
@@ -446,12 +466,12 @@ TEST_F(JwtTest, HeaderThatIsNotAJsonObjectIsRejected) {
       "",
       "{",
       "not json",
-      R"({"alg":"HS256","kid":"k1"}x)",           // trailing garbage
-      R"({"alg":"HS256","kid":"k1"}{})",          // two documents
-      R"({"alg":"HS256","kid":"k1",})",           // trailing comma
-      R"({"alg":"HS256",/*c*/"kid":"k1"})",       // comment
+      R"({"alg":"HS256","kid":"k1"}x)",                  // trailing garbage
+      R"({"alg":"HS256","kid":"k1"}{})",                 // two documents
+      R"({"alg":"HS256","kid":"k1",})",                  // trailing comma
+      R"({"alg":"HS256",/*c*/"kid":"k1"})",              // comment
       "\xef\xbb\xbf{\"alg\":\"HS256\",\"kid\":\"k1\"}",  // byte order mark
-      "{\"alg\":\"HS256\",\"kid\":\"k1\xff\"}",  // invalid UTF-8
+      "{\"alg\":\"HS256\",\"kid\":\"k1\xff\"}",          // invalid UTF-8
       "{}",
       std::string(100, '[') + std::string(100, ']'),
   };
@@ -646,7 +666,7 @@ TEST_F(JwtTest, ExtremeExpValuesAreHandledWithoutOverflow) {
 
 TEST_F(JwtTest, IatMissingOrOfTheWrongTypeIsRejected) {
   for (const std::string& iat : {std::string(), "\"" + std::to_string(kNow) + "\"",
-                                std::to_string(kNow) + ".0", std::string("null")}) {
+                                 std::to_string(kNow) + ".0", std::string("null")}) {
     Claims c;
     c.iat = iat;
     EXPECT_TRUE(rejected(key1_->sign(c.json()))) << '"' << iat << '"';
@@ -688,10 +708,10 @@ TEST_F(JwtTest, WrongIssuerIsRejected) {
 
 TEST_F(JwtTest, PayloadThatIsNotAJsonObjectIsRejected) {
   // Correctly signed garbage: a signing bug or a compromised key must still not crash anything.
-  for (std::string payload : {std::string("[]"), std::string("\"x\""), std::string(""),
-                              std::string("{"), Claims{}.json() + "x", Claims{}.json() + "{}",
-                              std::string(1000, '[') + std::string(1000, ']'),
-                              std::string("{\"sub\":\"\xff\"}")}) {
+  for (std::string payload :
+       {std::string("[]"), std::string("\"x\""), std::string(""), std::string("{"),
+        Claims{}.json() + "x", Claims{}.json() + "{}",
+        std::string(1000, '[') + std::string(1000, ']'), std::string("{\"sub\":\"\xff\"}")}) {
     EXPECT_TRUE(rejected(key1_->sign(payload))) << payload.substr(0, 40);
   }
 }
@@ -762,8 +782,13 @@ TEST(Hs256KeyTest, RefusesShortSecrets) {
 TEST(Hs256KeyTest, RefusesBadKids) {
   const std::string secret(32, 's');
   const std::string bad[] = {
-      "", std::string(65, 'a'), "a b", "k/1", "k.1", "k=1", "k+1", "k\"1", "k\\1", "k\n1",
-      "k1\0"s, "../k", "k\xc3\xa9",
+      "",          std::string(65, 'a'),
+      "a b",       "k/1",
+      "k.1",       "k=1",
+      "k+1",       "k\"1",
+      "k\\1",      "k\n1",
+      "k1\0"s,     "../k",
+      "k\xc3\xa9",
   };
   for (const std::string& kid : bad) {
     auto key = Hs256Key::create(kid, bytes_of(secret));
@@ -771,7 +796,7 @@ TEST(Hs256KeyTest, RefusesBadKids) {
     EXPECT_EQ(key.error().code, ErrorCode::kInternal);
   }
   for (const std::string& kid : {std::string(64, 'a'), std::string("A-z_09"), std::string("-"),
-                                std::string("2024-05-01_a")}) {
+                                 std::string("2024-05-01_a")}) {
     auto key = Hs256Key::create(kid, bytes_of(secret));
     ASSERT_TRUE(key.ok()) << kid;
     EXPECT_EQ((*key)->kid(), kid);

@@ -1,10 +1,9 @@
 #include "tokens/master_key.h"
 
+#include <gtest/gtest.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -65,7 +64,8 @@ class MasterKeyFileTest : public ::testing::Test {
 
   static std::string valid_text() {
     auto bytes = counting_bytes();
-    return encode_base64(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    return encode_base64(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
 
   fs::path dir_;
@@ -143,10 +143,10 @@ TEST_F(MasterKeyFileTest, RefusesContentThatIsNotExactly32Base64Bytes) {
       encode_base64(std::string(33, 'k')),
       encode_base64(std::string(64, 'k')),
       valid.substr(0, 20) + " " + valid.substr(20),  // whitespace inside
-      " " + valid,                                    // leading whitespace
+      " " + valid,                                   // leading whitespace
       valid + "x",
       valid + "\nsecond line",
-      valid.substr(0, 43) + "==",                    // excess padding
+      valid.substr(0, 43) + "==",  // excess padding
   };
   for (const std::string& text : bad) {
     const fs::path path = write_key_file(text);
@@ -200,10 +200,12 @@ TEST(MasterKeyTest, DerivationIsPinned) {
   // Sealing uses subkey 2: whatever seal() writes opens with plain secretbox under that key.
   const std::string plaintext = "an HS256 signing key of 32 bytes";
   const std::vector<std::uint8_t> sealed = key.seal(bytes_of(plaintext));
-  const std::array<std::uint8_t, 32> sealing_key = {
-      0x60, 0x0b, 0x39, 0xe1, 0x33, 0x92, 0x6b, 0x93, 0x01, 0xae, 0xb5, 0xd9, 0x85, 0x9f, 0x3c, 0x48,
-      0x75, 0x31, 0xd6, 0x53, 0x11, 0xd8, 0xdc, 0x14, 0x02, 0x9a, 0x75, 0x14, 0xe6, 0x5e, 0xf3, 0xc8};
-  ASSERT_EQ(sealed.size(), crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size());
+  const std::array<std::uint8_t, 32> sealing_key = {0x60, 0x0b, 0x39, 0xe1, 0x33, 0x92, 0x6b, 0x93,
+                                                    0x01, 0xae, 0xb5, 0xd9, 0x85, 0x9f, 0x3c, 0x48,
+                                                    0x75, 0x31, 0xd6, 0x53, 0x11, 0xd8, 0xdc, 0x14,
+                                                    0x02, 0x9a, 0x75, 0x14, 0xe6, 0x5e, 0xf3, 0xc8};
+  ASSERT_EQ(sealed.size(),
+            crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size());
   std::string opened(plaintext.size(), '\0');
   ASSERT_EQ(crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(opened.data()),
                                        sealed.data() + crypto_secretbox_NONCEBYTES,
@@ -223,8 +225,8 @@ TEST(MasterKeyTest, DifferentKeysGiveDifferentPeppers) {
 
 TEST(MasterKeyTest, SealOpenRoundTrip) {
   auto key = MasterKey::from_bytes(counting_bytes());
-  for (std::string plaintext : {std::string(), std::string("x"), std::string(32, '\x5a'),
-                                std::string(1000, '\0')}) {
+  for (std::string plaintext :
+       {std::string(), std::string("x"), std::string(32, '\x5a'), std::string(1000, '\0')}) {
     const auto sealed = key.seal(bytes_of(plaintext));
     EXPECT_EQ(sealed.size(), 24u + 16u + plaintext.size());
     auto opened = key.open(sealed);

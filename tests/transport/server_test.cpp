@@ -49,18 +49,27 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// One development certificate per test process, removed again when the process exits.
 const TlsFiles& dev_files() {
-  static const TlsFiles files = [] {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("connect-auth-transport-test-" + std::to_string(::getpid()));
-    auto result = ensure_dev_certificate(dir);
-    if (!result) {
-      ADD_FAILURE() << result.error().description;
-      return TlsFiles{};
+  struct CertificateDir {
+    std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                 ("connect-auth-transport-test-" + std::to_string(::getpid()));
+    TlsFiles files;
+    CertificateDir() {
+      auto result = ensure_dev_certificate(path);
+      if (result) {
+        files = *result;
+      } else {
+        ADD_FAILURE() << result.error().description;
+      }
     }
-    return *result;
-  }();
-  return files;
+    ~CertificateDir() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static const CertificateDir dir;
+  return dir.files;
 }
 
 ServerOptions test_options(bool tls = false) {
@@ -155,7 +164,7 @@ void expect_refused(RunningServer& server, const std::string& bytes, int status,
   EXPECT_TRUE(client->wait_closed(2s)) << "connection left open after " << status;
 }
 
-// --- Basic exchange ---------------------------------------------------------------------------
+// --- Basic exchange ------------------------------------------------------------------------------
 
 class PlainAndTls : public ::testing::TestWithParam<bool> {};
 
@@ -219,9 +228,6 @@ TEST_P(PlainAndTls, PipelinedRequestsAreAnsweredInOrder) {
         << response->body;
   }
 }
-
-INSTANTIATE_TEST_SUITE_P(Transport, PlainAndTls, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Tls" : "Plain"; });
 
 TEST(ServerTest, PortIsTheBoundEphemeralPort) {
   auto server = start_server(test_options());
@@ -411,7 +417,7 @@ TEST(ServerTest, ObserverSeesEachRequest) {
   EXPECT_EQ(seen[1], "GET /b 400 127.0.0.1 id");
 }
 
-// --- Limits -------------------------------------------------------------------------------------
+// --- Limits --------------------------------------------------------------------------------------
 
 TEST(ServerLimitsTest, HeaderSectionOverCapIs431) {
   auto server = start_server(test_options());
@@ -529,7 +535,7 @@ TEST(ServerLimitsTest, MaxConnectionsRefusesTheExtraConnection) {
   EXPECT_TRUE(served);
 }
 
-// --- Malformed HTTP -----------------------------------------------------------------------------
+// --- Malformed HTTP ------------------------------------------------------------------------------
 
 TEST(ServerMalformedTest, ContentLengthAndTransferEncodingIs400) {
   auto server = start_server(test_options());
@@ -629,7 +635,7 @@ TEST(ServerMalformedTest, SpaceBeforeColonIs400) {
   expect_refused(*server, "GET / HTTP/1.1\r\nHost: a\r\nX-A : b\r\n\r\n", 400);
 }
 
-// --- Timeouts -----------------------------------------------------------------------------------
+// --- Timeouts ------------------------------------------------------------------------------------
 
 TEST(ServerTimeoutTest, SlowHeadersAreCutOffWhileOthersAreServed) {
   auto options = test_options();
@@ -701,8 +707,53 @@ TEST(ServerTimeoutTest, IdleKeepAliveConnectionIsClosed) {
   EXPECT_LT(idle, 1500ms);
 }
 
-// --- TLS
-// ------------------------------------------------------------------------------------------
+TEST(ServerTimeoutTest, SilentTlsConnectionIsClosed) {
+  auto options = test_options(/*tls=*/true);
+  options.limits.read_timeout = 300ms;
+  auto server = start_server(options);
+  auto silent = TestClient::connect_plain(server->port());  // TCP only: never says ClientHello
+  ASSERT_NE(silent, nullptr);
+  const auto began = Clock::now();
+  EXPECT_TRUE(silent->wait_closed(3s));
+  EXPECT_GE(Clock::now() - began, 250ms);
+  EXPECT_LT(Clock::now() - began, 1500ms);
+}
+
+// --- Concurrency ---------------------------------------------------------------------------------
+
+TEST_P(PlainAndTls, ConcurrentClientsAreAllServed) {
+  auto server = start_server(test_options(GetParam()));
+  constexpr int kClients = 8;
+  constexpr int kRequests = 40;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto client = server->connect();
+      if (!client) return;
+      for (int i = 0; i < kRequests; ++i) {
+        // Every fifth request closes its connection, so connects and closes interleave too.
+        const bool close = i % 5 == 4;
+        const std::string path = "/c" + std::to_string(c) + "/" + std::to_string(i);
+        if (!client->send(get_request(path, close ? "Connection: close\r\n" : ""))) return;
+        auto response = client->read_response();
+        if (!response || response->status != 200 ||
+            !contains(response->body, "\"path\":\"" + path + "\"")) {
+          return;
+        }
+        ++ok;
+        if (close) {
+          client = server->connect();
+          if (!client) return;
+        }
+      }
+    });
+  }
+  for (auto& thread : clients) thread.join();
+  EXPECT_EQ(ok.load(), kClients * kRequests);
+}
+
+// --- TLS -----------------------------------------------------------------------------------------
 
 TEST(ServerTlsTest, PlainHttpToTlsPortIsRefusedAndTlsStillWorks) {
   auto server = start_server(test_options(/*tls=*/true));
@@ -771,7 +822,7 @@ TEST(ServerTlsTest, StartReportsMismatchedKey) {
   std::filesystem::remove_all(other_dir);
 }
 
-// --- Start-up and shutdown --------------------------------------------------------------------
+// --- Start-up and shutdown -----------------------------------------------------------------------
 
 TEST(ServerLifecycleTest, StartReportsPortInUse) {
   auto first = start_server(test_options());
@@ -857,6 +908,14 @@ TEST(ServerLifecycleTest, SigtermDrainsAndRunReturns) {
   EXPECT_TRUE(client->wait_closed(1s));
 }
 
+TEST(ServerLifecycleTest, StopBeforeStartMakesRunReturn) {
+  auto server = make_server(test_options(), echo_handler);
+  server->stop();
+  ASSERT_TRUE(server->start().ok());
+  auto done = std::async(std::launch::async, [&] { server->run(); });
+  EXPECT_EQ(done.wait_for(3s), std::future_status::ready);
+}
+
 TEST(ServerLifecycleTest, StopBeforeRunMakesRunReturn) {
   auto server = make_server(test_options(), echo_handler);
   ASSERT_TRUE(server->start().ok());
@@ -864,6 +923,9 @@ TEST(ServerLifecycleTest, StopBeforeRunMakesRunReturn) {
   auto done = std::async(std::launch::async, [&] { server->run(); });
   EXPECT_EQ(done.wait_for(3s), std::future_status::ready);
 }
+
+INSTANTIATE_TEST_SUITE_P(Transport, PlainAndTls, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Tls" : "Plain"; });
 
 }  // namespace
 }  // namespace connect_auth::transport

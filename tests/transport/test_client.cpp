@@ -15,11 +15,6 @@
 namespace connect_auth::transport::testing {
 namespace {
 
-// A write to a connection the server has closed must fail with EPIPE, not kill the test binary.
-[[maybe_unused]] const bool kSigpipeIgnored = [] {
-  std::signal(SIGPIPE, SIG_IGN);
-  return true;
-}();
 
 constexpr std::chrono::milliseconds kDefaultTimeout{5000};
 
@@ -35,6 +30,13 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 int connect_socket(std::uint16_t port) {
+  // A write to a connection the server has closed must fail with EPIPE, not kill the test binary
+  // (SSL_write has no MSG_NOSIGNAL).
+  static const bool sigpipe_ignored = [] {
+    std::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)sigpipe_ignored;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   sockaddr_in address{};

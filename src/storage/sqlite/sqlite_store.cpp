@@ -14,7 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -22,6 +22,7 @@
 #include "storage/sqlite/connection_pool.h"
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/sqlite_error.h"
+#include "storage/sqlite/writer_gate.h"
 
 namespace connect_auth::storage {
 
@@ -45,18 +46,20 @@ enum class TxMode : std::uint8_t { kRead, kWrite };
 // read first and then tried to write could fail with SQLITE_BUSY at the upgrade, which no busy
 // timeout can fix. Reads use a deferred transaction, so several queries see one snapshot.
 //
-// Writers of one store also queue on `writer_lock` first. SQLite admits one writer at a time
-// anyway; without the mutex, same-process writers would wait in SQLite's busy handler, which
+// Writers of one store also queue at `writers` first. SQLite admits one writer at a time
+// anyway; without the gate, same-process writers would wait in SQLite's busy handler, which
 // polls with sleeps of up to 100 ms, instead of being handed the turn at once. Other processes
-// still meet the busy timeout. Correctness never depends on this lock, only latency.
+// still meet the busy timeout. Correctness never depends on this gate, only latency.
 template <class T, class Fn>
-Result<T> transact(ConnectionPool& pool, std::timed_mutex& writer_lock, TxMode mode,
+Result<T> transact(ConnectionPool& pool, sqlite::WriterGate& writers, TxMode mode,
                    const ErrorText& text, Fn&& fn) {
-  std::unique_lock<std::timed_mutex> writer(writer_lock, std::defer_lock);
-  if (mode == TxMode::kWrite &&
-      !writer.try_lock_for(std::chrono::milliseconds(sqlite::kBusyTimeoutMs))) {
-    return make_error(ErrorCode::kStorageUnavailable,
-                      "database unavailable: another write is taking too long");
+  std::optional<sqlite::WriterGate::Pass> pass;
+  if (mode == TxMode::kWrite) {
+    if (!writers.enter(std::chrono::milliseconds(sqlite::kBusyTimeoutMs))) {
+      return make_error(ErrorCode::kStorageUnavailable,
+                        "database unavailable: another write is taking too long");
+    }
+    pass.emplace(&writers);
   }
   auto lease = pool.acquire();
   if (!lease) return std::move(lease).error();
@@ -336,7 +339,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
 }
 
 SqliteStore::SqliteStore(std::unique_ptr<ConnectionPool> pool, std::shared_ptr<const Clock> clock)
-    : pool_(std::move(pool)), clock_(std::move(clock)) {}
+    : pool_(std::move(pool)),
+      clock_(std::move(clock)),
+      writer_(std::make_unique<sqlite::WriterGate>()) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -364,7 +369,7 @@ constexpr ErrorText kChangeText{"change feed position has been pruned", "change 
 }  // namespace
 
 Result<void> SqliteStore::create_account(const Account& account) {
-  return transact<void>(*pool_, writer_, TxMode::kWrite, kAccountText, [&](SQLite::Database& db) {
+  return transact<void>(*pool_, *writer_, TxMode::kWrite, kAccountText, [&](SQLite::Database& db) {
     SQLite::Statement st(db,
                          "INSERT INTO accounts (guid, company_name, country_code, active) "
                          "VALUES (?1, ?2, ?3, ?4)");
@@ -380,7 +385,7 @@ Result<void> SqliteStore::create_account(const Account& account) {
 
 Result<Account> SqliteStore::find_account(std::string_view guid) {
   return transact<Account>(
-      *pool_, writer_, TxMode::kRead, kAccountText, [&](SQLite::Database& db) -> Result<Account> {
+      *pool_, *writer_, TxMode::kRead, kAccountText, [&](SQLite::Database& db) -> Result<Account> {
         SQLite::Statement st(db, sql("SELECT ", kAccountColumns, " FROM accounts WHERE guid = ?1"));
         bind_text(st, 1, guid);
         if (!st.executeStep()) return not_found(kAccountText.not_found);
@@ -390,7 +395,7 @@ Result<Account> SqliteStore::find_account(std::string_view guid) {
 
 Result<std::vector<Account>> SqliteStore::list_accounts() {
   return transact<std::vector<Account>>(
-      *pool_, writer_, TxMode::kRead, kAccountText, [&](SQLite::Database& db) {
+      *pool_, *writer_, TxMode::kRead, kAccountText, [&](SQLite::Database& db) {
         SQLite::Statement st(db, sql("SELECT ", kAccountColumns, " FROM accounts ORDER BY guid"));
         std::vector<Account> out;
         while (st.executeStep()) out.push_back(account_from(st));
@@ -400,7 +405,7 @@ Result<std::vector<Account>> SqliteStore::list_accounts() {
 
 Result<void> SqliteStore::set_account_active(std::string_view guid, bool active) {
   return transact<void>(
-      *pool_, writer_, TxMode::kWrite, kAccountText, [&](SQLite::Database& db) -> Result<void> {
+      *pool_, *writer_, TxMode::kWrite, kAccountText, [&](SQLite::Database& db) -> Result<void> {
         SQLite::Statement st(db, "UPDATE accounts SET active = ?1 WHERE guid = ?2");
         bind_bool(st, 1, active);
         bind_text(st, 2, guid);
@@ -415,7 +420,7 @@ Result<void> SqliteStore::set_account_active(std::string_view guid, bool active)
 Result<std::int64_t> SqliteStore::create_user(std::string_view user_name,
                                               std::string_view password_hash) {
   return transact<std::int64_t>(
-      *pool_, writer_, TxMode::kWrite, kUserText, [&](SQLite::Database& db) {
+      *pool_, *writer_, TxMode::kWrite, kUserText, [&](SQLite::Database& db) {
         SQLite::Statement st(db,
                              "INSERT INTO users (user_name, password_hash, disabled) "
                              "VALUES (?1, ?2, 0)");
@@ -430,7 +435,7 @@ Result<std::int64_t> SqliteStore::create_user(std::string_view user_name,
 
 Result<User> SqliteStore::find_user_by_name(std::string_view user_name) {
   return transact<User>(
-      *pool_, writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) -> Result<User> {
+      *pool_, *writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) -> Result<User> {
         SQLite::Statement st(db, sql("SELECT ", kUserColumns, " FROM users WHERE user_name = ?1"));
         bind_text(st, 1, user_name);
         if (!st.executeStep()) return not_found(kUserText.not_found);
@@ -440,7 +445,7 @@ Result<User> SqliteStore::find_user_by_name(std::string_view user_name) {
 
 Result<User> SqliteStore::find_user_by_id(std::int64_t user_id) {
   return transact<User>(
-      *pool_, writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) -> Result<User> {
+      *pool_, *writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) -> Result<User> {
         SQLite::Statement st(db, sql("SELECT ", kUserColumns, " FROM users WHERE id = ?1"));
         st.bind(1, user_id);
         if (!st.executeStep()) return not_found(kUserText.not_found);
@@ -450,7 +455,7 @@ Result<User> SqliteStore::find_user_by_id(std::int64_t user_id) {
 
 Result<std::vector<User>> SqliteStore::list_users() {
   return transact<std::vector<User>>(
-      *pool_, writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) {
+      *pool_, *writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) {
         SQLite::Statement st(db, sql("SELECT ", kUserColumns, " FROM users ORDER BY id"));
         std::vector<User> out;
         while (st.executeStep()) out.push_back(user_from(st));
@@ -459,7 +464,7 @@ Result<std::vector<User>> SqliteStore::list_users() {
 }
 
 Result<void> SqliteStore::set_user_disabled(std::int64_t user_id, bool disabled) {
-  return transact<void>(*pool_, writer_, TxMode::kWrite, kUserText,
+  return transact<void>(*pool_, *writer_, TxMode::kWrite, kUserText,
                         [&](SQLite::Database& db) -> Result<void> {
                           SQLite::Statement st(db, "UPDATE users SET disabled = ?1 WHERE id = ?2");
                           bind_bool(st, 1, disabled);
@@ -473,7 +478,7 @@ Result<void> SqliteStore::set_user_disabled(std::int64_t user_id, bool disabled)
 Result<void> SqliteStore::grant_role(std::int64_t user_id, std::string_view account_guid,
                                      Role role) {
   return transact<void>(
-      *pool_, writer_, TxMode::kWrite, kUserText, [&](SQLite::Database& db) -> Result<void> {
+      *pool_, *writer_, TxMode::kWrite, kUserText, [&](SQLite::Database& db) -> Result<void> {
         // Checked up front (inside the write lock, so not racy) to say which one is missing;
         // the foreign keys stay as the backstop.
         if (!user_exists(db, user_id)) return not_found("user not found");
@@ -494,7 +499,7 @@ Result<void> SqliteStore::grant_role(std::int64_t user_id, std::string_view acco
 
 Result<std::vector<RoleGrant>> SqliteStore::list_roles(std::int64_t user_id) {
   return transact<std::vector<RoleGrant>>(
-      *pool_, writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) {
+      *pool_, *writer_, TxMode::kRead, kUserText, [&](SQLite::Database& db) {
         SQLite::Statement st(db,
                              "SELECT user_id, account_guid, role FROM user_roles "
                              "WHERE user_id = ?1 ORDER BY account_guid");
@@ -513,7 +518,7 @@ Result<void> SqliteStore::create_api_key(const ApiKey& key) {
   guids.erase(std::unique(guids.begin(), guids.end()), guids.end());
 
   return transact<void>(
-      *pool_, writer_, TxMode::kWrite, kApiKeyText, [&](SQLite::Database& db) -> Result<void> {
+      *pool_, *writer_, TxMode::kWrite, kApiKeyText, [&](SQLite::Database& db) -> Result<void> {
         if (!user_exists(db, key.user_id)) return not_found("user not found");
         for (const std::string& guid : guids) {
           if (!account_exists(db, guid)) return not_found("account not found");
@@ -545,7 +550,7 @@ Result<void> SqliteStore::create_api_key(const ApiKey& key) {
 
 Result<ApiKey> SqliteStore::find_api_key(std::string_view api_id) {
   return transact<ApiKey>(
-      *pool_, writer_, TxMode::kRead, kApiKeyText, [&](SQLite::Database& db) -> Result<ApiKey> {
+      *pool_, *writer_, TxMode::kRead, kApiKeyText, [&](SQLite::Database& db) -> Result<ApiKey> {
         SQLite::Statement st(db,
                              sql("SELECT ", kApiKeyColumns, " FROM api_keys WHERE api_id = ?1"));
         bind_text(st, 1, api_id);
@@ -562,7 +567,7 @@ Result<ApiKey> SqliteStore::find_api_key(std::string_view api_id) {
 
 Result<std::vector<ApiKey>> SqliteStore::list_api_keys(std::optional<std::int64_t> user_id) {
   return transact<std::vector<ApiKey>>(
-      *pool_, writer_, TxMode::kRead, kApiKeyText, [&](SQLite::Database& db) {
+      *pool_, *writer_, TxMode::kRead, kApiKeyText, [&](SQLite::Database& db) {
         return Result<std::vector<ApiKey>>(read_api_keys(db, user_id));
       });
 }
@@ -570,7 +575,7 @@ Result<std::vector<ApiKey>> SqliteStore::list_api_keys(std::optional<std::int64_
 Result<std::int64_t> SqliteStore::regenerate_api_key(std::string_view api_id,
                                                      const SecretHash& new_hash, std::int64_t now) {
   return transact<std::int64_t>(
-      *pool_, writer_, TxMode::kWrite, kApiKeyText,
+      *pool_, *writer_, TxMode::kWrite, kApiKeyText,
       [&](SQLite::Database& db) -> Result<std::int64_t> {
         std::int64_t generation = 0;
         {
@@ -592,7 +597,7 @@ Result<std::int64_t> SqliteStore::regenerate_api_key(std::string_view api_id,
 }
 
 Result<void> SqliteStore::delete_api_key(std::string_view api_id) {
-  return transact<void>(*pool_, writer_, TxMode::kWrite, kApiKeyText,
+  return transact<void>(*pool_, *writer_, TxMode::kWrite, kApiKeyText,
                         [&](SQLite::Database& db) -> Result<void> {
                           // api_key_accounts rows go with it (ON DELETE CASCADE).
                           SQLite::Statement st(db, "DELETE FROM api_keys WHERE api_id = ?1");
@@ -607,7 +612,7 @@ Result<void> SqliteStore::delete_api_key(std::string_view api_id) {
 
 Result<void> SqliteStore::insert_signing_key(const SigningKey& key) {
   return transact<void>(
-      *pool_, writer_, TxMode::kWrite, kSigningKeyText, [&](SQLite::Database& db) {
+      *pool_, *writer_, TxMode::kWrite, kSigningKeyText, [&](SQLite::Database& db) {
         SQLite::Statement st(
             db,
             "INSERT INTO signing_keys (kid, algorithm, sealed_material, created_at, "
@@ -630,7 +635,7 @@ Result<void> SqliteStore::insert_signing_key(const SigningKey& key) {
 
 Result<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
   return transact<std::vector<SigningKey>>(
-      *pool_, writer_, TxMode::kRead, kSigningKeyText, [&](SQLite::Database& db) {
+      *pool_, *writer_, TxMode::kRead, kSigningKeyText, [&](SQLite::Database& db) {
         SQLite::Statement st(
             db, sql("SELECT ", kSigningKeyColumns, " FROM signing_keys ORDER BY created_at, kid"));
         std::vector<SigningKey> out;
@@ -643,7 +648,7 @@ Result<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
 
 Result<std::vector<Change>> SqliteStore::changes_since(std::int64_t seq, std::size_t limit) {
   return transact<std::vector<Change>>(
-      *pool_, writer_, TxMode::kRead, kChangeText,
+      *pool_, *writer_, TxMode::kRead, kChangeText,
       [&](SQLite::Database& db) -> Result<std::vector<Change>> {
         // Every change with seq > pruned_through is still stored, so a reader at `seq` has
         // missed nothing exactly when seq >= pruned_through. Same transaction as the read
@@ -670,7 +675,7 @@ Result<std::vector<Change>> SqliteStore::changes_since(std::int64_t seq, std::si
 Result<AuthSnapshot> SqliteStore::load_auth_snapshot() {
   // One deferred transaction: in WAL mode its first SELECT pins a snapshot of the database,
   // so every table below, and change_seq, come from the same instant. One query per table.
-  return transact<AuthSnapshot>(*pool_, writer_, TxMode::kRead, {}, [&](SQLite::Database& db) {
+  return transact<AuthSnapshot>(*pool_, *writer_, TxMode::kRead, {}, [&](SQLite::Database& db) {
     AuthSnapshot snap;
     snap.change_seq = db.execAndGet(
                             "SELECT max(coalesce((SELECT max(seq) FROM changes), 0), "
@@ -700,7 +705,7 @@ Result<AuthSnapshot> SqliteStore::load_auth_snapshot() {
 
 Result<void> SqliteStore::prune_changes(std::int64_t keep_after_unix_seconds) {
   return transact<void>(
-      *pool_, writer_, TxMode::kWrite, kChangeText, [&](SQLite::Database& db) -> Result<void> {
+      *pool_, *writer_, TxMode::kWrite, kChangeText, [&](SQLite::Database& db) -> Result<void> {
         // Prune by position, not by time: everything up to the newest old-enough change goes,
         // so the retained feed never has a hole even if the clock stepped back (a newer change
         // stamped earlier is pruned too, which only makes readers reload sooner).

@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <memory>
-#include <mutex>
 
 #include "core/clock.h"
 #include "storage/store.h"
@@ -18,7 +17,8 @@ namespace connect_auth::storage {
 
 namespace sqlite {
 class ConnectionPool;
-}
+class WriterGate;
+}  // namespace sqlite
 
 class SqliteStore final : public Store {
  public:
@@ -70,7 +70,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite::ConnectionPool> pool_;
   std::shared_ptr<const Clock> clock_;
   // Queues this store's writers in-process; see transact() in sqlite_store.cpp.
-  std::timed_mutex writer_;
+  std::unique_ptr<sqlite::WriterGate> writer_;
 };
 
 }  // namespace connect_auth::storage

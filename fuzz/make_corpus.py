@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in fuzz/corpus/<target>/ (deterministic; re-run after changing a seed).
+
+The JWT seeds are signed with the fixed fuzz keys of fuzz_jwt.cpp, at its fixed "now", so the
+valid ones really verify and the fuzzer starts from inside the accepting paths. Python's hmac,
+base64 and json make them independently of the C++ code under test.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import pathlib
+import shutil
+
+ROOT = pathlib.Path(__file__).resolve().parent / "corpus"
+
+# Must match fuzz_jwt.cpp.
+ISSUER = "https://fuzz.example.test"
+NOW = 1_700_000_000
+SECRETS = {"fz1": b"connect-auth fuzz key one: 32+ bytes", "fz2": b"connect-auth fuzz key two: 32+ bytes"}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def compact(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def claims(**overrides) -> str:
+    c = {"exp": NOW + 1200, "sub": "ABCDEFGHIJKLMNOPQRSTUVWXY", "iss": ISSUER, "iat": NOW, "jti": "j-1"}
+    c.update(overrides)
+    return compact({k: v for k, v in c.items() if v is not None})
+
+
+def token(header: str, payload: str, secret: bytes) -> str:
+    signing_input = b64url(header.encode()) + "." + b64url(payload.encode())
+    return signing_input + "." + b64url(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())
+
+
+def header(alg="HS256", kid="fz1", **extra) -> str:
+    h = {"alg": alg, "typ": "JWT", "kid": kid}
+    h.update(extra)
+    return compact(h)
+
+
+def jwt_seeds() -> dict:
+    valid = token(header(), claims(), SECRETS["fz1"])
+    flipped = valid[:-2] + ("A" if valid[-2] != "A" else "B") + valid[-1]
+    return {
+        "valid_fz1": valid,
+        "valid_fz2": token(header(kid="fz2"), claims(), SECRETS["fz2"]),
+        "valid_nbf": token(header(), claims(nbf=NOW), SECRETS["fz1"]),
+        "valid_jku_ignored": token(header(jku="http://127.0.0.1:1/jwks"), claims(), SECRETS["fz1"]),
+        "expired": token(header(), claims(exp=NOW - 100), SECRETS["fz1"]),
+        "alg_none": b64url(header(alg="none").encode()) + "." + b64url(claims().encode()) + ".",
+        "alg_hs512": token(header(alg="HS512"), claims(), SECRETS["fz1"]),
+        "bad_signature": flipped,
+        "unknown_kid": token(header(kid="fz9"), claims(), SECRETS["fz1"]),
+        "crit": token(header(crit=["exp"]), claims(), SECRETS["fz1"]),
+        "four_segments": valid + ".AAAA",
+        "claims_valid": claims(),
+        "claims_exp_string": claims(exp=str(NOW + 1200)),
+        "claims_nbf_future": claims(nbf=NOW + 31),
+        "claims_big_exp": claims(exp=9223372036854775807),
+        "header_valid": "#" + compact({"alg": "HS256", "kid": "fz1"}) + "\n" + claims(),
+        "header_alg_none": "#" + compact({"alg": "none", "kid": "fz1"}) + "\n" + claims(),
+        "header_kid_fz2": "#" + compact({"alg": "HS256", "kid": "fz2"}) + "\n" + claims(),
+        "header_crit": "#" + compact({"alg": "HS256", "kid": "fz1", "crit": []}) + "\n" + claims(),
+    }
+
+
+def credential_seeds() -> dict:
+    def enc(text: bytes, pad=True) -> bytes:
+        out = base64.b64encode(text)
+        return out if pad else out.rstrip(b"=")
+
+    real = b"ABCDEFGHIJKLMNOPQRSTUVWXY:Zr3xY0q_8Lk2mWcV9tPaBnE4sJ7dHfU1oIgKlQeRy5w"
+    return {
+        "valid_padded": enc(b"API_ID:secret!"),
+        "valid_unpadded": enc(b"API_ID:secret!", pad=False),
+        "valid_real_shape": enc(real),
+        "secret_with_colons": enc(b"id:se:cr:et"),
+        "no_colon": enc(b"idsecret"),
+        "empty_id": enc(b":secret"),
+        "empty_secret": enc(b"id:"),
+        "nul_and_high_bytes": enc(b"id\x00\xff:s\x80"),
+        "whitespace_inside": enc(real)[:10] + b" " + enc(real)[10:],
+        "url_alphabet": b"-_-_OnNlY3JldA",
+        "half_padding": enc(b"ab:c")[:-1],
+        "basic_prefix": b"Basic " + enc(b"id:secret"),
+    }
+
+
+def json_text_seeds() -> dict:
+    return {
+        "ascii": b"plain ascii text 0123456789",
+        "quotes_backslash": b'say "hi" \\ bye /',
+        "crlf_forged_line": b'bob\r\n{"level":"error","event":"admin"}',
+        "ansi_escape": b"\x1b[31mred\x1b[0m\x07",
+        "del_and_controls": b"\x7f\x00\x01\x08\x0c\x1f\t",
+        "multibyte_valid": "é € 𝄞 \U0010ffff \ufffd".encode(),
+        "invalid_bytes": b"\x80\xbf\xfe\xff",
+        "overlong": b"\xc0\xaf\xe0\x80\xaf\xf0\x80\x80\xaf",
+        "surrogate": b"\xed\xa0\x80\xed\xbf\xbf",
+        "truncated": b"ok \xe2\x82",
+        "beyond_unicode": b"\xf4\x90\x80\x80\xf5\x80\x80\x80",
+        "mixed": "ok\xe9\x00\"\\\n".encode("latin-1") + "€".encode(),
+    }
+
+
+def write(target: str, seeds: dict) -> None:
+    directory = ROOT / target
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    for name, content in seeds.items():
+        data = content.encode() if isinstance(content, str) else content
+        (directory / name).write_bytes(data)
+
+
+if __name__ == "__main__":
+    write("fuzz_jwt", jwt_seeds())
+    write("fuzz_client_credential", credential_seeds())
+    write("fuzz_json_text", json_text_seeds())
