@@ -54,12 +54,13 @@ build() {
 }
 
 echo "== release build and tests"
-build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONNECT_AUTH_TESTS=ON -DCONNECT_AUTH_BENCH=ON
 run_suite release build
 
 if [ "$quick" -eq 0 ]; then
   echo "== ASan+UBSan build and tests"
-  build build-asan -DCMAKE_BUILD_TYPE=Debug -DCONNECT_AUTH_SANITIZE=ON -DCONNECT_AUTH_BENCH=OFF
+  build build-asan -DCMAKE_BUILD_TYPE=Debug -DCONNECT_AUTH_SANITIZE=ON -DCONNECT_AUTH_TESTS=ON \
+    -DCONNECT_AUTH_BENCH=OFF
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite sanitizers build-asan
 

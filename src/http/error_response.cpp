@@ -55,8 +55,9 @@ Response error_response(const Error& error, std::string_view allow) {
     if (!description.empty()) {
       challenge.append(", error_description=\"");
       for (char c : description) {
-        // RFC 6750 §3: error_description excludes '"' and '\'.
-        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+        // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E.
+        const auto byte = static_cast<unsigned char>(c);
+        if (c != '"' && c != '\\' && byte >= 0x20 && byte < 0x7f) {
           challenge.push_back(c);
         }
       }

@@ -54,7 +54,10 @@ EVP_MAC_CTX* context_for(std::uint64_t key_id, const std::vector<std::uint8_t>& 
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
       OSSL_PARAM_construct_end(),
   };
-  if (ctx == nullptr || EVP_MAC_init(ctx, key.data(), key.size(), params) != 1) {
+  // EVP_MAC_init(3) reads a NULL key as "keep the current one"; an empty vector's data() is NULL.
+  static constexpr std::uint8_t kEmptyKey = 0;
+  const std::uint8_t* key_bytes = key.empty() ? &kEmptyKey : key.data();
+  if (ctx == nullptr || EVP_MAC_init(ctx, key_bytes, key.size(), params) != 1) {
     EVP_MAC_CTX_free(ctx);
     throw std::runtime_error("HMAC-SHA256 is not available from OpenSSL");
   }

@@ -25,12 +25,12 @@ bool is_url_safe(std::string_view text) {
   return true;
 }
 
-// Parses a small JSON object into `out` using a stack buffer first (no heap for typical tokens).
-// Returns nullptr when the text is not a JSON object.
-const boost::json::object* parse_object(std::string_view text, boost::json::value& out,
-                                        boost::json::monotonic_resource& memory) {
+// Parses a small JSON object into `out`, whose storage must be the caller's stack-backed
+// monotonic resource (so typical tokens need no heap). Returns nullptr unless it is an object.
+const boost::json::object* parse_object(std::string_view text, boost::json::value& out) {
   boost::system::error_code ec;
-  out = boost::json::parse(text, ec, &memory);
+  // Assignment keeps `out`'s allocator, so the parse result lands in the caller's buffer.
+  out = boost::json::parse(text, ec, out.storage());
   if (ec) return nullptr;
   return out.if_object();
 }
@@ -76,8 +76,9 @@ Result<DecodedJwt> decode_jwt(std::string_view token) {
 
   std::array<unsigned char, 1024> stack{};
   boost::json::monotonic_resource memory(stack.data(), stack.size());
-  boost::json::value header_value;
-  const boost::json::object* header = parse_object(*header_json, header_value, memory);
+  const boost::json::storage_ptr storage(&memory);
+  boost::json::value header_value(storage);
+  const boost::json::object* header = parse_object(*header_json, header_value);
   if (header == nullptr) return invalid_token("token is malformed");
   if (header->contains("crit")) return invalid_token("token uses unsupported extensions");
 
@@ -94,7 +95,7 @@ Result<DecodedJwt> decode_jwt(std::string_view token) {
   return decoded;
 }
 
-Hs256Key::Hs256Key(std::string kid, std::span<const std::uint8_t> secret)
+Hs256Key::Hs256Key(ConstructionKey, std::string kid, std::span<const std::uint8_t> secret)
     : kid_(std::move(kid)), hmac_(secret) {
   std::string header = R"({"alg":"HS256","typ":"JWT","kid":)";
   append_json_string(header, kid_);
@@ -110,7 +111,7 @@ Result<std::shared_ptr<const Hs256Key>> Hs256Key::create(std::string kid,
   if (kid.empty() || kid.size() > 64 || !is_url_safe(kid)) {
     return make_error(ErrorCode::kInternal, "signing key id must be 1-64 URL-safe characters");
   }
-  return std::make_shared<const Hs256Key>(std::move(kid), secret);
+  return std::make_shared<const Hs256Key>(ConstructionKey{}, std::move(kid), secret);
 }
 
 std::string Hs256Key::sign(std::string_view payload_json) const {
@@ -133,7 +134,13 @@ bool Hs256Key::verify(std::string_view signing_input, std::string_view signature
 }
 
 void KeyRing::add(std::shared_ptr<const Hs256Key> key, bool signs) {
-  if (signs) signing_ = key;
+  // Replacing the signer's kid with a non-signing key must not leave a signer that no longer
+  // verifies: the replaced key stops signing too.
+  if (signs) {
+    signing_ = key;
+  } else if (signing_ && signing_->kid() == key->kid()) {
+    signing_.reset();
+  }
   keys_[key->kid()] = std::move(key);
 }
 
@@ -158,8 +165,9 @@ Result<StandardClaims> verify_jwt(std::string_view token, const KeyRing& keys,
 
   std::array<unsigned char, 2048> stack{};
   boost::json::monotonic_resource memory(stack.data(), stack.size());
-  boost::json::value payload_value;
-  const boost::json::object* payload = parse_object(decoded->payload_json, payload_value, memory);
+  const boost::json::storage_ptr storage(&memory);
+  boost::json::value payload_value(storage);
+  const boost::json::object* payload = parse_object(decoded->payload_json, payload_value);
   if (payload == nullptr) return invalid_token("token claims are malformed");
 
   StandardClaims claims;

@@ -46,7 +46,13 @@ class Hs256Key {
   std::string sign(std::string_view payload_json) const;
   bool verify(std::string_view signing_input, std::string_view signature) const;
 
-  Hs256Key(std::string kid, std::span<const std::uint8_t> secret);
+  // Only create() can make the key that unlocks this constructor, so its checks cannot be
+  // skipped; make_shared still works.
+  class ConstructionKey {
+    friend class Hs256Key;
+    ConstructionKey() = default;
+  };
+  Hs256Key(ConstructionKey, std::string kid, std::span<const std::uint8_t> secret);
 
  private:
   std::string kid_;

@@ -26,10 +26,14 @@ Error key_error(const std::string& what) {
 
 Result<void> write_new_key(const std::filesystem::path& path,
                            const std::array<std::uint8_t, MasterKey::kSize>& key) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return key_error("cannot create " + path.parent_path().string() + ": " + ec.message());
-  ::chmod(path.parent_path().c_str(), 0700);
+  const std::filesystem::path directory = path.parent_path();
+  if (!directory.empty()) {  // a bare file name lives in the working directory
+    std::error_code ec;
+    // Only a directory created here is tightened; an existing one (/etc, a home) keeps its mode.
+    const bool created = std::filesystem::create_directories(directory, ec);
+    if (ec) return key_error("cannot create " + directory.string() + ": " + ec.message());
+    if (created) ::chmod(directory.c_str(), 0700);
+  }
   std::string text = encode_base64(
       std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
   text.push_back('\n');

@@ -63,6 +63,11 @@ TEST(HmacSha256Test, PartsAreConcatenated) {
   EXPECT_EQ(hex(hmac.mac({})), hex(oracle_hmac(bytes_of(c.key), "")));
 }
 
+TEST(HmacSha256Test, EmptyKeyAndEmptyData) {
+  HmacSha256 hmac(std::span<const std::uint8_t>{});
+  EXPECT_EQ(hex(hmac.mac("")), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 TEST(HmacSha256Test, TwoKeysAlternatingOnOneThread) {
   const std::string key_a(32, 'a');
   const std::string key_b(32, 'b');

@@ -172,9 +172,7 @@ TEST_F(MasterKeyFileTest, AcceptsTrailingLineEndAndOptionalPadding) {
   }
 }
 
-// Bugs found while writing these tests (see the report): MasterKey::load(create=true) chmods the
-// parent directory even when it already existed, and fails for a path without a directory part.
-TEST_F(MasterKeyFileTest, DISABLED_CreateLeavesAnExistingDirectoryAlone) {
+TEST_F(MasterKeyFileTest, CreateLeavesAnExistingDirectoryAlone) {
   // A key file configured as /etc/connect-auth.key must not turn /etc into 0700.
   ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
   ASSERT_TRUE(MasterKey::load(dir_ / "master.key", true).ok());
@@ -182,7 +180,7 @@ TEST_F(MasterKeyFileTest, DISABLED_CreateLeavesAnExistingDirectoryAlone) {
   EXPECT_EQ(mode_of(dir_ / "master.key"), 0600u);
 }
 
-TEST_F(MasterKeyFileTest, DISABLED_CreatesKeyInTheWorkingDirectory) {
+TEST_F(MasterKeyFileTest, CreatesKeyInTheWorkingDirectory) {
   const fs::path previous = fs::current_path();
   fs::current_path(dir_);
   auto key = MasterKey::load("master.key", true);
