@@ -82,7 +82,8 @@ void BM_GrantV3(benchmark::State& state) {
   Fixture f(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     auto credential = domain::decode_client_credential(f.header);
-    auto issued = domain::grant_v3_token(*credential, f.view, f.codec, *f.hasher, f.clock, f.random);
+    auto issued =
+        domain::grant_v3_token(*credential, f.view, f.codec, *f.hasher, f.clock, f.random);
     if (!issued) state.SkipWithError("grant failed");
     benchmark::DoNotOptimize(issued);
   }
@@ -91,8 +92,8 @@ BENCHMARK(BM_GrantV3)->Arg(1000)->Arg(100000);
 
 void BM_AuthenticateBearer(benchmark::State& state) {
   Fixture f(1000);
-  const std::string token =
-      f.codec.mint(*f.view.signing_keys->signing_key(), f.api_id, 1, f.clock.now_seconds(), f.random);
+  const std::string token = f.codec.mint(*f.view.signing_keys->signing_key(), f.api_id, 1,
+                                         f.clock.now_seconds(), f.random);
   for (auto _ : state) {
     auto principal = domain::authenticate_bearer(token, f.view, f.codec, f.clock.now_seconds());
     if (!principal) state.SkipWithError("verify failed");

@@ -95,8 +95,7 @@ int serve(const config::Config& config) {
     };
   }
   auto server = transport::make_server(
-      options, [&router](const http::Request& request) { return router.route(request); },
-      observer);
+      options, [&router](const http::Request& request) { return router.route(request); }, observer);
   if (auto started = server->start(); !started) return fail(started.error());
 
   cache.start_polling(std::chrono::milliseconds(config.cache.poll_interval_ms), clock);
@@ -115,9 +114,10 @@ int serve(const config::Config& config) {
     std::printf("development certificate: %s (pass it to clients, e.g. curl --cacert)\n",
                 certificate_note.c_str());
   }
-  std::printf("next: create an account, a user and an API key with `connect-auth account create "
-              "--help`, then POST %s/rest/v3/oauth/token?grant_type=client_credentials\n",
-              url.c_str());
+  std::printf(
+      "next: create an account, a user and an API key with `connect-auth account create "
+      "--help`, then POST %s/rest/v3/oauth/token?grant_type=client_credentials\n",
+      url.c_str());
   std::fflush(stdout);
   ready.store(true, std::memory_order_release);
 

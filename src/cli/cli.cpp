@@ -1,9 +1,9 @@
 #include "cli/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -77,7 +77,10 @@ Result<config::Config> build_config(const GlobalOptions& options) {
   return config::load_config(file, environment(), overrides);
 }
 
-void print_line(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); std::fputc('\n', stdout); }
+void print_line(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+}
 
 // Everything an admin command needs, opened from the config.
 struct AdminSession {
@@ -107,8 +110,8 @@ Result<std::unique_ptr<AdminSession>> open_admin(const GlobalOptions& options) {
 
 std::string account_json(const storage::Account& a) {
   return fmt::format(R"({{"accountGuid":{},"companyName":{},"countryCode":{},"active":{}}})",
-                     json_string(a.guid), json_string(a.company_name),
-                     json_string(a.country_code), a.active ? "true" : "false");
+                     json_string(a.guid), json_string(a.company_name), json_string(a.country_code),
+                     a.active ? "true" : "false");
 }
 
 std::string key_json(const storage::ApiKey& k) {
@@ -118,9 +121,9 @@ std::string key_json(const storage::ApiKey& k) {
     accounts += json_string(guid);
   }
   accounts.push_back(']');
-  return fmt::format(R"({{"apiId":{},"userId":{},"accounts":{},"generation":{},"createdAt":{},"updatedAt":{}}})",
-                     json_string(k.api_id), k.user_id, accounts, k.generation, k.created_at,
-                     k.updated_at);
+  return fmt::format(
+      R"({{"apiId":{},"userId":{},"accounts":{},"generation":{},"createdAt":{},"updatedAt":{}}})",
+      json_string(k.api_id), k.user_id, accounts, k.generation, k.created_at, k.updated_at);
 }
 
 template <class T, class F>
@@ -137,14 +140,16 @@ std::string json_array(const std::vector<T>& items, F to_json) {
 }  // namespace
 
 int run(int argc, char** argv) {
-  CLI::App app{"connect-auth: OAuth 2.0 authorization server for the LRS Connect API.\n"
-               "Every command acts on the store named by the configuration (--config, "
-               "CONNECT_AUTH_* variables, --data-dir)."};
+  CLI::App app{
+      "connect-auth: OAuth 2.0 authorization server for the LRS Connect API.\n"
+      "Every command acts on the store named by the configuration (--config, "
+      "CONNECT_AUTH_* variables, --data-dir)."};
   app.set_help_all_flag("--help-all", "Show help for every command");
   app.require_subcommand(1);
   app.fallthrough();
   GlobalOptions options;
-  app.add_option("--config", options.config_file, "TOML configuration file (or CONNECT_AUTH_CONFIG)");
+  app.add_option("--config", options.config_file,
+                 "TOML configuration file (or CONNECT_AUTH_CONFIG)");
   app.add_option("--data-dir", options.data_dir, "Data directory (default ./var)");
   app.add_flag("--json", options.json, "Machine-readable JSON output");
 
@@ -159,9 +164,11 @@ int run(int argc, char** argv) {
   auto* account = app.add_subcommand("account", "Manage accounts");
   account->require_subcommand(1);
   std::string company, country, guid;
-  auto* account_create = account->add_subcommand("create", "Create an account; prints its accountGuid");
+  auto* account_create =
+      account->add_subcommand("create", "Create an account; prints its accountGuid");
   account_create->add_option("--company", company, "Company name")->required();
-  account_create->add_option("--country", country, "ISO 3166-1 alpha-2 country code, e.g. US")->required();
+  account_create->add_option("--country", country, "ISO 3166-1 alpha-2 country code, e.g. US")
+      ->required();
   auto* account_list = account->add_subcommand("list", "List accounts");
   auto* account_activate = account->add_subcommand("activate", "Activate an account");
   account_activate->add_option("guid", guid, "accountGuid")->required();
@@ -176,12 +183,14 @@ int run(int argc, char** argv) {
   std::vector<std::string> accounts;
   auto* user_create = user->add_subcommand(
       "create", "Create a user; the password is read from standard input or a prompt");
-  user_create->add_option("--user-name", user_name, "Login name, usually an e-mail address")->required();
+  user_create->add_option("--user-name", user_name, "Login name, usually an e-mail address")
+      ->required();
   auto* user_grant = user->add_subcommand("grant", "Give a user a role on an account");
   user_grant->add_option("--user-name", user_name, "Login name")->required();
   user_grant->add_option("--account", guid, "accountGuid")->required();
   user_grant->add_option("--role", role, "ADMINISTRATOR, MANAGER or REPORTING")->required();
-  auto* user_disable = user->add_subcommand("disable", "Disable a user: their keys and tokens stop working");
+  auto* user_disable =
+      user->add_subcommand("disable", "Disable a user: their keys and tokens stop working");
   user_disable->add_option("--user-name", user_name, "Login name")->required();
   auto* user_enable = user->add_subcommand("enable", "Enable a disabled user");
   user_enable->add_option("--user-name", user_name, "Login name")->required();
@@ -194,7 +203,8 @@ int run(int argc, char** argv) {
   auto* key_create = key->add_subcommand(
       "create", "Create an API key; prints API_ID and API_SECRET (the secret is shown only now)");
   key_create->add_option("--user-name", user_name, "Owner of the key")->required();
-  key_create->add_option("--account", accounts, "accountGuid the key may read (repeatable)")->required();
+  key_create->add_option("--account", accounts, "accountGuid the key may read (repeatable)")
+      ->required();
   auto* key_list = key->add_subcommand("list", "List API keys (never their secrets)");
   key_list->add_option("--user-name", user_name, "Only this user's keys");
   auto* key_regenerate = key->add_subcommand(
@@ -296,11 +306,11 @@ int run(int argc, char** argv) {
     }
     auto done = admin.grant_role(user_name, guid, *parsed_role);
     if (!done) return report(done.error());
-    print_line(json ? fmt::format(R"({{"userName":{},"accountGuid":{},"role":"{}"}})",
-                                  json_string(user_name), json_string(guid),
-                                  domain::role_name(*parsed_role))
-                    : fmt::format("{} is {} on {}", user_name, domain::role_name(*parsed_role),
-                                  guid));
+    print_line(
+        json ? fmt::format(R"({{"userName":{},"accountGuid":{},"role":"{}"}})",
+                           json_string(user_name), json_string(guid),
+                           domain::role_name(*parsed_role))
+             : fmt::format("{} is {} on {}", user_name, domain::role_name(*parsed_role), guid));
     return 0;
   }
   if (user_disable->parsed() || user_enable->parsed()) {

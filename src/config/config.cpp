@@ -40,8 +40,7 @@ const std::vector<KeySpec>& schema() {
        "Serve plain HTTP instead of HTTPS (only behind a TLS-terminating proxy)."},
       {"tls.cert_file", CA_STRING(tls.cert_file), 0, 0,
        "PEM certificate chain. Empty: a development certificate generated in data_dir/tls."},
-      {"tls.key_file", CA_STRING(tls.key_file), 0, 0,
-       "PEM private key of tls.cert_file."},
+      {"tls.key_file", CA_STRING(tls.key_file), 0, 0, "PEM private key of tls.cert_file."},
       {"limits.header_bytes", CA_INT(limits.header_bytes), 1024, 1 << 20,
        "Largest request header section; larger gets 431."},
       {"limits.body_bytes", CA_INT(limits.body_bytes), 0, 16 << 20,
@@ -59,13 +58,16 @@ const std::vector<KeySpec>& schema() {
       {"tokens.v3.lifetime_seconds", CA_INT(tokens.v3.lifetime_seconds), 60, 86'400,
        "Lifetime of v3 access tokens (expires_in)."},
       {"store.url", CA_STRING(store.url), 0, 0,
-       "Database URL, sqlite:PATH or sqlite:///ABSOLUTE/PATH. Empty: sqlite:<data_dir>/connect-auth.db."},
+       "Database URL, sqlite:PATH or sqlite:///ABSOLUTE/PATH. Empty: "
+       "sqlite:<data_dir>/connect-auth.db."},
       {"cache.poll_interval_ms", CA_INT(cache.poll_interval_ms), 10, 1000,
-       "How often the store's change feed is polled; bounds how late another process's change is seen."},
+       "How often the store's change feed is polled; bounds how late another process's change is "
+       "seen."},
       {"log.level", CA_STRING(log.level), 0, 0, "debug, info, warn, error or off."},
       {"log.access", CA_BOOL(log.access), 0, 0, "Log one line per request."},
       {"secrets.master_key_file", CA_STRING(secrets.master_key_file), 0, 0,
-       "File with the 256-bit master key (base64, mode 0600). Empty: <data_dir>/secrets/master.key, "
+       "File with the 256-bit master key (base64, mode 0600). Empty: "
+       "<data_dir>/secrets/master.key, "
        "generated on first start."},
   };
   return keys;
@@ -122,7 +124,8 @@ Result<void> apply_text(Config& config, const KeySpec& spec, const std::string& 
 Result<void> apply_toml(Config& config, const toml::table& table, const std::string& prefix,
                         const std::string& file) {
   for (const auto& [name, node] : table) {
-    std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    std::string key =
+        prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     if (const toml::table* nested = node.as_table()) {
       auto applied = apply_toml(config, *nested, key, file);
       if (!applied) return applied;
@@ -175,8 +178,8 @@ Result<void> validate(Config& config) {
 }  // namespace
 
 Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen) {
-  const Error bad = config_error("server.listen must be HOST:PORT or [IPv6]:PORT (got '" +
-                                 listen + "')");
+  const Error bad =
+      config_error("server.listen must be HOST:PORT or [IPv6]:PORT (got '" + listen + "')");
   std::string host;
   std::string port_text;
   if (!listen.empty() && listen.front() == '[') {

@@ -75,8 +75,7 @@ using Overrides = std::map<std::string, std::string>;
 // `file`: path of a TOML file, or nullopt for none. `environment`: the process environment as
 // NAME=VALUE strings (pass `environ`); only CONNECT_AUTH_* names are looked at.
 Result<Config> load_config(const std::optional<std::filesystem::path>& file,
-                           const std::vector<std::string>& environment,
-                           const Overrides& overrides);
+                           const std::vector<std::string>& environment, const Overrides& overrides);
 
 struct KeyDoc {
   std::string key;

@@ -19,7 +19,8 @@ std::string encode_base64(std::string_view bytes);
 // URL-safe alphabet without padding (RFC 4648 §5; RFC 7515 §2 for JWS segments).
 void append_base64url(std::string& out, std::span<const std::uint8_t> bytes);
 inline void append_base64url(std::string& out, std::string_view bytes) {
-  append_base64url(out, std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  append_base64url(out,
+                   std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
 std::string encode_base64url(std::span<const std::uint8_t> bytes);
 // Strict: URL-safe alphabet, no padding, no whitespace.

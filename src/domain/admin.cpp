@@ -65,10 +65,11 @@ std::string new_account_guid(Random& random) {
   random.fill(b);
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
-                     "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-                     b[12], b[13], b[14], b[15]);
+  return fmt::format(
+      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
+      "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+      b[15]);
 }
 
 AdminService::AdminService(storage::Store& store, const tokens::SecretHasher& hasher,
@@ -177,8 +178,9 @@ Result<NewApiKey> AdminService::create_api_key(std::string_view user_name,
   std::sort(guids.begin(), guids.end());
   guids.erase(std::unique(guids.begin(), guids.end()), guids.end());
   for (const std::string& guid : guids) {
-    bool reachable = std::any_of(roles->begin(), roles->end(),
-                                 [&](const storage::RoleGrant& g) { return g.account_guid == guid; });
+    bool reachable = std::any_of(roles->begin(), roles->end(), [&](const storage::RoleGrant& g) {
+      return g.account_guid == guid;
+    });
     if (!reachable) {
       return invalid("user holds no role on account " + (is_guid(guid) ? guid : "(invalid id)"));
     }

@@ -18,9 +18,9 @@
 
 namespace connect_auth::domain {
 
-constexpr std::size_t kMaxUserNameBytes = 254;     // an e-mail address at most (RFC 5321 §4.5.3)
-constexpr std::size_t kMinPasswordBytes = 8;       // NIST SP 800-63B §5.1.1.2
-constexpr std::size_t kMaxPasswordBytes = 1024;    // refused before hashing: no argon2 flood
+constexpr std::size_t kMaxUserNameBytes = 254;   // an e-mail address at most (RFC 5321 §4.5.3)
+constexpr std::size_t kMinPasswordBytes = 8;     // NIST SP 800-63B §5.1.1.2
+constexpr std::size_t kMaxPasswordBytes = 1024;  // refused before hashing: no argon2 flood
 constexpr std::size_t kMaxCompanyNameBytes = 200;
 
 struct NewApiKey {

@@ -218,9 +218,8 @@ void AuthCache::start_polling(std::chrono::milliseconds interval, const Clock& c
       if (stop.stop_requested()) break;
       auto refreshed = refresh();
       if (!refreshed && !failing) {
-        log::warn("cache_refresh_failed",
-                  {{"code", error_code_name(refreshed.error().code)},
-                   {"reason", refreshed.error().description}});
+        log::warn("cache_refresh_failed", {{"code", error_code_name(refreshed.error().code)},
+                                           {"reason", refreshed.error().description}});
       } else if (refreshed && failing) {
         log::info("cache_refresh_recovered");
       }

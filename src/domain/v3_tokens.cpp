@@ -15,9 +15,9 @@ std::string V3TokenCodec::mint(const tokens::Hs256Key& key, std::string_view api
                                std::int64_t generation, std::int64_t now, Random& random) const {
   const std::string nonce = random_base64url(random, 16);
   // api_id is [A-Z0-9] (checked at creation) and the nonce base64url: neither needs escaping.
-  std::string payload = fmt::format(R"({{"exp":{},"sub":"{}","iss":{},"iat":{},"jti":"{}.{}"}})",
-                                    now + settings_.lifetime_seconds, api_id, issuer_json_, now,
-                                    generation, nonce);
+  std::string payload =
+      fmt::format(R"({{"exp":{},"sub":"{}","iss":{},"iat":{},"jti":"{}.{}"}})",
+                  now + settings_.lifetime_seconds, api_id, issuer_json_, now, generation, nonce);
   return key.sign(payload);
 }
 

@@ -56,12 +56,12 @@ http::Response handle_v3_token(const EndpointContext& context, const http::Reque
   auto grant_type = single_query_param(request.query, "grant_type");
   if (!grant_type) return error_response(grant_type.error());
   if (!*grant_type) {
-    return error_response(make_error(ErrorCode::kInvalidRequest,
-                                     "the grant_type query parameter is required"));
+    return error_response(
+        make_error(ErrorCode::kInvalidRequest, "the grant_type query parameter is required"));
   }
   if (**grant_type != "client_credentials") {
-    return error_response(make_error(ErrorCode::kUnsupportedGrantType,
-                                     "grant_type must be client_credentials"));
+    return error_response(
+        make_error(ErrorCode::kUnsupportedGrantType, "grant_type must be client_credentials"));
   }
   auto credential = read_client_credential(request);
   if (!credential) return error_response(credential.error());
@@ -90,8 +90,8 @@ http::Response handle_v3_accounts(const EndpointContext& context, const http::Re
   if (!token || token->empty()) return error_response(invalid);
 
   const domain::AuthView& view = context.cache.view();
-  auto principal = domain::authenticate_bearer(*token, view, context.v3_codec,
-                                               context.clock.now_seconds());
+  auto principal =
+      domain::authenticate_bearer(*token, view, context.v3_codec, context.clock.now_seconds());
   if (!principal) return error_response(principal.error());
 
   std::string body = "[";

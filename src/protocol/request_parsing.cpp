@@ -68,8 +68,7 @@ Result<std::optional<std::string_view>> single_header(const http::Request& reque
   for (const http::Header& header : request.headers) {
     if (!http::iequals(header.name, name)) continue;
     if (found) {
-      return make_error(ErrorCode::kInvalidRequest,
-                        "header " + std::string(name) + " is repeated");
+      return make_error(ErrorCode::kInvalidRequest, "header " + std::string(name) + " is repeated");
     }
     found = header.value;
   }

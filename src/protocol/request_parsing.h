@@ -12,7 +12,8 @@ namespace connect_auth::protocol {
 
 // The decoded value of a query parameter that must appear at most once. nullopt when absent;
 // kInvalidRequest when repeated or not decodable (RFC 6749 §3.1: parameters MUST NOT repeat).
-Result<std::optional<std::string>> single_query_param(std::string_view query, std::string_view name);
+Result<std::optional<std::string>> single_query_param(std::string_view query,
+                                                      std::string_view name);
 
 // The value of a header that must appear at most once (bad-inputs.md §A: duplicates of user,
 // Authorization or Host are refused, never first- or last-wins).

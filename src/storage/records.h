@@ -12,7 +12,7 @@ namespace connect_auth::storage {
 using SecretHash = std::array<std::uint8_t, 32>;  // keyed SHA-256 of an API secret
 
 struct Account {
-  std::string guid;          // UUID, lowercase, 36 chars
+  std::string guid;  // UUID, lowercase, 36 chars
   std::string company_name;
   std::string country_code;  // ISO 3166-1 alpha-2, upper case
   bool active = true;
@@ -34,7 +34,7 @@ struct RoleGrant {
 };
 
 struct ApiKey {
-  std::string api_id;           // 25 chars [A-Z0-9]
+  std::string api_id;  // 25 chars [A-Z0-9]
   std::int64_t user_id = 0;
   SecretHash secret_hash{};
   // Incremented by every regeneration. Tokens carry it (in their jti) so a regenerated key's
@@ -48,7 +48,7 @@ struct ApiKey {
 // Signing key material, encrypted at rest with a key derived from the master key.
 struct SigningKey {
   std::string kid;
-  std::string algorithm;  // "HS256" (later "RS256")
+  std::string algorithm;                      // "HS256" (later "RS256")
   std::vector<std::uint8_t> sealed_material;  // nonce || ciphertext (libsodium secretbox)
   std::int64_t created_at = 0;
   bool active = true;  // the one that signs; inactive ones still verify until retired

@@ -53,8 +53,7 @@ class Store {
   // Replaces the secret hash and increments the generation in one statement; returns the
   // new generation.
   virtual Result<std::int64_t> regenerate_api_key(std::string_view api_id,
-                                                  const SecretHash& new_hash,
-                                                  std::int64_t now) = 0;
+                                                  const SecretHash& new_hash, std::int64_t now) = 0;
   virtual Result<void> delete_api_key(std::string_view api_id) = 0;
 
   // --- signing keys

@@ -80,8 +80,7 @@ Sha256Digest HmacSha256::mac(std::initializer_list<std::string_view> parts) cons
   }
   Sha256Digest digest{};
   std::size_t written = 0;
-  if (EVP_MAC_final(ctx, digest.data(), &written, digest.size()) != 1 ||
-      written != digest.size()) {
+  if (EVP_MAC_final(ctx, digest.data(), &written, digest.size()) != 1 || written != digest.size()) {
     throw std::runtime_error("HMAC-SHA256 final failed");
   }
   return digest;

@@ -1,10 +1,9 @@
 #include "tokens/jwt.h"
 
+#include <array>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-
-#include <array>
 
 #include "core/base64.h"
 #include "core/json_text.h"
@@ -35,7 +34,8 @@ const boost::json::object* parse_object(std::string_view text, boost::json::valu
   return out.if_object();
 }
 
-std::optional<std::int64_t> integer_claim(const boost::json::object& claims, std::string_view name) {
+std::optional<std::int64_t> integer_claim(const boost::json::object& claims,
+                                          std::string_view name) {
   const boost::json::value* v = claims.if_contains(name);
   if (v == nullptr) return std::nullopt;
   if (const auto* i = v->if_int64()) return *i;

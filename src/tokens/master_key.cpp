@@ -34,8 +34,8 @@ Result<void> write_new_key(const std::filesystem::path& path,
     if (ec) return key_error("cannot create " + directory.string() + ": " + ec.message());
     if (created) ::chmod(directory.c_str(), 0700);
   }
-  std::string text = encode_base64(
-      std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  std::string text =
+      encode_base64(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
   text.push_back('\n');
   // O_EXCL: two processes starting at once never overwrite each other's key.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -128,8 +128,9 @@ Result<std::vector<std::uint8_t>> MasterKey::open(std::span<const std::uint8_t> 
                                       sealing_key.data());
   sodium_memzero(sealing_key.data(), sealing_key.size());
   if (rc != 0) {
-    return key_error("a stored signing key cannot be opened with this master key "
-                     "(wrong master key file?)");
+    return key_error(
+        "a stored signing key cannot be opened with this master key "
+        "(wrong master key file?)");
   }
   return out;
 }

@@ -80,22 +80,14 @@ constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
 http::Method to_method(bhttp::verb verb) noexcept {
   switch (verb) {
-    case bhttp::verb::get:
-      return http::Method::kGet;
-    case bhttp::verb::head:
-      return http::Method::kHead;
-    case bhttp::verb::post:
-      return http::Method::kPost;
-    case bhttp::verb::put:
-      return http::Method::kPut;
-    case bhttp::verb::delete_:
-      return http::Method::kDelete;
-    case bhttp::verb::patch:
-      return http::Method::kPatch;
-    case bhttp::verb::options:
-      return http::Method::kOptions;
-    default:
-      return http::Method::kOther;
+    case bhttp::verb::get: return http::Method::kGet;
+    case bhttp::verb::head: return http::Method::kHead;
+    case bhttp::verb::post: return http::Method::kPost;
+    case bhttp::verb::put: return http::Method::kPut;
+    case bhttp::verb::delete_: return http::Method::kDelete;
+    case bhttp::verb::patch: return http::Method::kPatch;
+    case bhttp::verb::options: return http::Method::kOptions;
+    default: return http::Method::kOther;
   }
 }
 
@@ -268,12 +260,8 @@ class RequestParser final : public bhttp::basic_parser<true> {
     // sent there (e.g. a credential) can ever be read as a request header (RFC 9112 §7.1.2).
     if (data_.header_done) return;
     switch (name) {
-      case bhttp::field::host:
-        ++data_.host_fields;
-        break;
-      case bhttp::field::content_length:
-        ++data_.content_length_fields;
-        break;
+      case bhttp::field::host: ++data_.host_fields; break;
+      case bhttp::field::content_length: ++data_.content_length_fields; break;
       case bhttp::field::transfer_encoding:
         ++data_.transfer_encoding_fields;
         data_.transfer_encoding_is_chunked = http::iequals(trim(value), "chunked");
@@ -281,8 +269,7 @@ class RequestParser final : public bhttp::basic_parser<true> {
       case bhttp::field::expect:
         data_.expect_continue = http::iequals(trim(value), "100-continue");
         break;
-      default:
-        break;
+      default: break;
     }
     RequestData::FieldPos pos;
     pos.name_pos = static_cast<std::uint32_t>(data_.arena.size());

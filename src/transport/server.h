@@ -15,8 +15,8 @@
 namespace connect_auth::transport {
 
 struct Limits {
-  std::size_t header_bytes = 8 * 1024;   // whole header section; over → 431
-  std::size_t body_bytes = 64 * 1024;    // over → 413, before the body is read
+  std::size_t header_bytes = 8 * 1024;  // whole header section; over → 431
+  std::size_t body_bytes = 64 * 1024;   // over → 413, before the body is read
   // A request (header section and body) must arrive within this of its first byte. It also bounds
   // the TLS handshake plus first request of a new connection, and writing each response.
   std::chrono::milliseconds read_timeout{10'000};
@@ -27,8 +27,8 @@ struct Limits {
 };
 
 struct TlsFiles {
-  std::string cert_chain_file;  // PEM
-  std::string private_key_file; // PEM
+  std::string cert_chain_file;   // PEM
+  std::string private_key_file;  // PEM
 };
 
 struct ServerOptions {
@@ -36,7 +36,7 @@ struct ServerOptions {
   std::uint16_t port = 8443;  // 0 = pick a free port (see Server::port())
   bool tls = true;            // false only with --insecure-http
   TlsFiles tls_files;
-  int threads = 0;            // event-loop threads; 0 = one per core
+  int threads = 0;  // event-loop threads; 0 = one per core
   Limits limits;
 };
 

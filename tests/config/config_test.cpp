@@ -56,8 +56,7 @@ TEST_F(ConfigTest, UnknownKeysAreNamed) {
   EXPECT_NE(bad_file.error().description.find("server.listen_address"), std::string::npos);
   auto bad_env = load_config(std::nullopt, {"CONNECT_AUTH_TOKENS_V3_LIFETIME=5"}, {});
   ASSERT_FALSE(bad_env.ok());
-  EXPECT_NE(bad_env.error().description.find("CONNECT_AUTH_TOKENS_V3_LIFETIME"),
-            std::string::npos);
+  EXPECT_NE(bad_env.error().description.find("CONNECT_AUTH_TOKENS_V3_LIFETIME"), std::string::npos);
 }
 
 TEST_F(ConfigTest, TypesAndRangesAreChecked) {

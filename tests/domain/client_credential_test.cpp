@@ -47,15 +47,15 @@ TEST(ClientCredential, RefusesMalformedInput) {
   expect_malformed(encode_base64("id:"));
   expect_malformed(encode_base64(":"));
   std::string valid = encode_base64(std::string(kId) + ":secret-value");
-  expect_malformed(valid.substr(0, 10) + " " + valid.substr(10));   // whitespace inside
+  expect_malformed(valid.substr(0, 10) + " " + valid.substr(10));  // whitespace inside
   expect_malformed(valid + "\t");
-  expect_malformed("Basic " + valid);                                // scheme inside the header
-  expect_malformed(std::string(valid).replace(3, 1, "-"));           // URL-safe alphabet
-  expect_malformed(std::string(valid).replace(3, 1, "*"));           // outside any alphabet
-  expect_malformed(valid + "===");                                   // excess padding
-  expect_malformed("QUJD=RA");                                       // padding inside
-  expect_malformed(std::string(100 * 1024, 'A'));                    // 100 KB value
-  expect_malformed(std::string("QUJD\0OkRF", 9));                    // embedded NUL in text
+  expect_malformed("Basic " + valid);                       // scheme inside the header
+  expect_malformed(std::string(valid).replace(3, 1, "-"));  // URL-safe alphabet
+  expect_malformed(std::string(valid).replace(3, 1, "*"));  // outside any alphabet
+  expect_malformed(valid + "===");                          // excess padding
+  expect_malformed("QUJD=RA");                              // padding inside
+  expect_malformed(std::string(100 * 1024, 'A'));           // 100 KB value
+  expect_malformed(std::string("QUJD\0OkRF", 9));           // embedded NUL in text
 }
 
 TEST(ClientCredential, KeepsExactBytesSoLookAlikesNeverMatch) {

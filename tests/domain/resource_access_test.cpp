@@ -16,7 +16,10 @@ constexpr std::int64_t kNow = 1'700'000'000;
 class ResourceAccessTest : public ::testing::Test {
  protected:
   ResourceAccessTest() {
-    builder_.signing_key("k1", 3).account(kA, "A Co").account(kB, "B Co", false).account(kC, "C Co");
+    builder_.signing_key("k1", 3)
+        .account(kA, "A Co")
+        .account(kB, "B Co", false)
+        .account(kC, "C Co");
     builder_.user(1, {kA, kB, kC});
     builder_.key(kId, "secret", hasher_, 1, {kA, kB, kC}, 2);
   }
@@ -75,8 +78,7 @@ TEST_F(ResourceAccessTest, ExpiredOrForeignTokensAreRefused) {
   EXPECT_FALSE(authenticate_bearer(token(2, kNow - 1201), *builder_.view, codec_, kNow).ok());
   test::ViewBuilder other;
   other.signing_key("k1", 4);  // same kid, different secret
-  std::string forged =
-      codec_.mint(*other.view->signing_keys->signing_key(), kId, 2, kNow, random_);
+  std::string forged = codec_.mint(*other.view->signing_keys->signing_key(), kId, 2, kNow, random_);
   EXPECT_FALSE(authenticate_bearer(forged, *builder_.view, codec_, kNow).ok());
   EXPECT_FALSE(authenticate_bearer("not.a.token", *builder_.view, codec_, kNow).ok());
   std::string valid = token();

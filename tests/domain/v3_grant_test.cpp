@@ -35,8 +35,8 @@ TEST_F(V3GrantTest, IssuesATokenForTheRightSecret) {
   auto issued = grant(kId, kSecret);
   ASSERT_TRUE(issued.ok()) << issued.error().description;
   EXPECT_EQ(issued->expires_in, 1200);
-  auto claims = codec_.verify(issued->access_token, *builder_.view->signing_keys,
-                              clock_.now_seconds());
+  auto claims =
+      codec_.verify(issued->access_token, *builder_.view->signing_keys, clock_.now_seconds());
   ASSERT_TRUE(claims.ok());
   EXPECT_EQ(claims->api_id, kId);
   EXPECT_EQ(claims->generation, 5);
@@ -45,12 +45,12 @@ TEST_F(V3GrantTest, IssuesATokenForTheRightSecret) {
 
 TEST_F(V3GrantTest, EveryFailureLooksTheSame) {
   std::vector<Result<IssuedV3Token>> failures;
-  failures.push_back(grant("ZZZZZBBBBBCCCCCDDDDDEEEEE", kSecret));          // unknown id
-  failures.push_back(grant(kId, std::string(kSecret) + "x"));               // wrong secret
-  failures.push_back(grant(kId, ""));                                        // empty secret
-  failures.push_back(grant("aaaaabbbbbcccccdddddeeeee", kSecret));          // case variant
-  failures.push_back(grant("DISABLEDOWNERKEY000000000", kSecret));          // disabled owner
-  failures.push_back(grant("' OR 1=1 --", kSecret));                         // SQL text
+  failures.push_back(grant("ZZZZZBBBBBCCCCCDDDDDEEEEE", kSecret));  // unknown id
+  failures.push_back(grant(kId, std::string(kSecret) + "x"));       // wrong secret
+  failures.push_back(grant(kId, ""));                               // empty secret
+  failures.push_back(grant("aaaaabbbbbcccccdddddeeeee", kSecret));  // case variant
+  failures.push_back(grant("DISABLEDOWNERKEY000000000", kSecret));  // disabled owner
+  failures.push_back(grant("' OR 1=1 --", kSecret));                // SQL text
   for (const auto& failure : failures) {
     ASSERT_FALSE(failure.ok());
     EXPECT_EQ(failure.error().code, ErrorCode::kInvalidClient);
@@ -73,7 +73,8 @@ TEST_F(V3GrantTest, WithoutASigningKeyTheAnswerIsUnavailableNotUnauthorized) {
 
 TEST_F(V3GrantTest, LifetimeComesFromSettings) {
   V3TokenCodec short_lived({"https://issuer.test", 60, 0});
-  auto issued = grant_v3_token({kId, kSecret}, *builder_.view, short_lived, hasher_, clock_, random_);
+  auto issued =
+      grant_v3_token({kId, kSecret}, *builder_.view, short_lived, hasher_, clock_, random_);
   ASSERT_TRUE(issued.ok());
   EXPECT_EQ(issued->expires_in, 60);
 }

@@ -1,7 +1,8 @@
 #include "domain/v3_tokens.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 #include "core/base64.h"
 #include "domain/view_builder.h"
@@ -27,13 +28,14 @@ boost::json::object part(const std::string& token, int index) {
 }
 
 TEST_F(V3TokensTest, MintsTheContractClaimsInTheSeedOrder) {
-  std::string token = codec_.mint(*ring_.signing_key(), "ABCDEFGHIJKLMNOPQRSTUVWXY", 3, kNow, random_);
+  std::string token =
+      codec_.mint(*ring_.signing_key(), "ABCDEFGHIJKLMNOPQRSTUVWXY", 3, kNow, random_);
   auto header = part(token, 0);
   EXPECT_EQ(header.at("alg"), "HS256");
   EXPECT_EQ(header.at("typ"), "JWT");
   EXPECT_EQ(header.at("kid"), "k1");
-  auto payload_text = *decode_base64url(token.substr(token.find('.') + 1,
-                                                     token.rfind('.') - token.find('.') - 1));
+  auto payload_text =
+      *decode_base64url(token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1));
   EXPECT_EQ(payload_text.find("{\"exp\":"), 0u);
   EXPECT_LT(payload_text.find("\"sub\""), payload_text.find("\"iss\""));
   EXPECT_LT(payload_text.find("\"iss\""), payload_text.find("\"iat\""));

@@ -1,8 +1,9 @@
 // Endpoints driven with hand-built requests: the whole protocol + domain path without sockets.
 #include "protocol/endpoints.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 #include "core/base64.h"
 #include "domain/admin.h"
@@ -125,8 +126,8 @@ TEST_F(EndpointsTest, CredentialErrors) {
   EXPECT_EQ(error_of(none), "invalid_request");
   auto duplicate = send({.headers = {{"user", user_header()}, {"User", user_header()}}});
   EXPECT_EQ(error_of(duplicate), "invalid_request");
-  auto two_ways = send({.headers = {{"user", user_header()},
-                                    {"Authorization", "Basic " + user_header()}}});
+  auto two_ways =
+      send({.headers = {{"user", user_header()}, {"Authorization", "Basic " + user_header()}}});
   EXPECT_EQ(error_of(two_ways), "invalid_request");
   auto bearer = send({.headers = {{"Authorization", "Bearer abc"}}});
   EXPECT_EQ(error_of(bearer), "invalid_request");
@@ -138,8 +139,8 @@ TEST_F(EndpointsTest, CredentialErrors) {
 TEST_F(EndpointsTest, AuthenticationFailuresAreIndistinguishable) {
   std::vector<http::Response> failures;
   failures.push_back(send({.headers = {{"user", encode_base64(key_.api_id + ":wrong")}}}));
-  failures.push_back(send({.headers = {{"user", encode_base64("AAAAAAAAAAAAAAAAAAAAAAAAA:" +
-                                                              key_.api_secret)}}}));
+  failures.push_back(
+      send({.headers = {{"user", encode_base64("AAAAAAAAAAAAAAAAAAAAAAAAA:" + key_.api_secret)}}}));
   failures.push_back(send({.headers = {{"user", encode_base64("' OR 1=1 --:x")}}}));
   for (const auto& f : failures) {
     EXPECT_EQ(f.status, 401);
@@ -156,7 +157,9 @@ TEST_F(EndpointsTest, OtherMethodsGet405WithAllow) {
 }
 
 TEST_F(EndpointsTest, AccountsListsActiveGrantedAccounts) {
-  auto response = send({.method = http::Method::kGet, .path = "/rest/v3/accounts", .query = "",
+  auto response = send({.method = http::Method::kGet,
+                        .path = "/rest/v3/accounts",
+                        .query = "",
                         .headers = {{"Authorization", "Bearer " + token()}}});
   ASSERT_EQ(response.status, 200) << response.body;
   auto accounts = boost::json::parse(response.body).as_array();
@@ -176,13 +179,17 @@ TEST_F(EndpointsTest, AccountsRefusesBadTokensWithTheBearerChallenge) {
       {{"Authorization", "Bearer " + valid + "x"}},
   };
   for (const auto& headers : cases) {
-    auto response = send({.method = http::Method::kGet, .path = "/rest/v3/accounts",
-                          .query = "", .headers = headers});
+    auto response = send({.method = http::Method::kGet,
+                          .path = "/rest/v3/accounts",
+                          .query = "",
+                          .headers = headers});
     EXPECT_EQ(response.status, 401);
     EXPECT_EQ(header(response, "WWW-Authenticate").rfind("Bearer error=\"invalid_token\"", 0), 0u);
   }
   clock_.advance(1200 + 30);
-  auto expired = send({.method = http::Method::kGet, .path = "/rest/v3/accounts", .query = "",
+  auto expired = send({.method = http::Method::kGet,
+                       .path = "/rest/v3/accounts",
+                       .query = "",
                        .headers = {{"Authorization", "Bearer " + valid}}});
   EXPECT_EQ(expired.status, 401);
 }

@@ -10,7 +10,8 @@ namespace connect_auth::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "connect-auth-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "connect-auth-test-XXXXXX").string();
     path_ = ::mkdtemp(pattern.data());
   }
   ~TempDir() {

@@ -15,7 +15,6 @@
 namespace connect_auth::transport::testing {
 namespace {
 
-
 constexpr std::chrono::milliseconds kDefaultTimeout{5000};
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -147,15 +146,12 @@ long TestClient::receive(char* data, std::size_t size) {
   const int saved_errno = errno;
   ERR_clear_error();
   switch (error) {
-    case SSL_ERROR_ZERO_RETURN:
-      return 0;
-    case SSL_ERROR_WANT_READ:
-      return -1;
+    case SSL_ERROR_ZERO_RETURN: return 0;
+    case SSL_ERROR_WANT_READ: return -1;
     case SSL_ERROR_SYSCALL:
       if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK) return -1;
       return saved_errno == 0 ? 0 : -2;  // EOF without close_notify counts as a close
-    default:
-      return -2;
+    default: return -2;
   }
 }
 

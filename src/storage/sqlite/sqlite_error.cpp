@@ -38,8 +38,7 @@ Error error_from_sqlite(int primary_code, int extended_code, const ErrorText& te
       // or SQL, so operators learn the cause; the HTTP layer replaces it on the wire anyway.
       return make_error(ErrorCode::kStorageUnavailable, std::string("database unavailable: ") +
                                                             sqlite3_errstr(primary_code & 0xff));
-    default:
-      return make_error(ErrorCode::kInternal, "unexpected database error");
+    default: return make_error(ErrorCode::kInternal, "unexpected database error");
   }
 }
 
