@@ -4,8 +4,7 @@
 
 namespace connect_auth::cli {
 
-// Exit codes (documented in the README): 0 ok, 1 failure, 2 invalid input or usage,
-// 3 not found, 4 already exists / conflict, 5 store unavailable.
+// Exit codes: see cli/command.h and the README.
 int run(int argc, char** argv);
 
 }  // namespace connect_auth::cli
