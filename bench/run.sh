@@ -34,6 +34,7 @@ DO_ACCESS_LOG=1
 QUICK=0
 KEEP=0
 STRICT=0
+REPEAT=${BENCH_REPEAT:-1}
 WAIT_IDLE=${BENCH_WAIT_IDLE:-0}
 BUSY_LIMIT=15  # % of all CPUs used by others before a run above which figures are suspect
 
@@ -47,10 +48,12 @@ Measures, with wrk over loopback keep-alive connections:
   ${BULK_KEYS} API keys; (d) issuance with ${BULK_KEYS} keys vs ${BASE_KEYS} keys.
 
 options (environment variable in brackets):
-  --quick               ~1-minute run: --duration 3 --warmup 1 (unless given explicitly)
+  --quick               ~1-minute run: --duration 2 --warmup 1 (unless given explicitly)
   --binary PATH         connect-auth binary [BENCH_BINARY] (default: build/src/connect-auth)
   --duration S          seconds per measurement [BENCH_DURATION] (default 10)
   --warmup S            seconds of discarded load before each measurement [BENCH_WARMUP] (default 2)
+  --repeat N            measure everything N times, in rotation, and report the median [BENCH_REPEAT]
+                        (default 1)
   --connections N       wrk connections [BENCH_CONNECTIONS] (default 64)
   --wrk-threads N       wrk threads [BENCH_WRK_THREADS] (default 1)
   --threads "1 2"       server thread counts to test [BENCH_SERVER_THREADS]
@@ -83,6 +86,7 @@ while (($# > 0)); do
     --binary) BINARY=${2:?--binary needs a path}; shift ;;
     --duration) DURATION=${2:?}; shift ;;
     --warmup) WARMUP=${2:?}; shift ;;
+    --repeat) REPEAT=${2:?}; shift ;;
     --connections) CONNECTIONS=${2:?}; shift ;;
     --wrk-threads) WRK_THREADS=${2:?}; shift ;;
     --threads) SERVER_THREADS=${2:?}; shift ;;
@@ -103,18 +107,19 @@ while (($# > 0)); do
   shift
 done
 
-if [[ -z $DURATION ]]; then DURATION=$((QUICK ? 3 : 10)); fi
+if [[ -z $DURATION ]]; then DURATION=$((QUICK ? 2 : 10)); fi
 if [[ -z $WARMUP ]]; then WARMUP=$((QUICK ? 1 : 2)); fi
 
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 for pair in "duration:$DURATION" "warmup:$WARMUP" "connections:$CONNECTIONS" \
   "wrk-threads:$WRK_THREADS" "keys:$BULK_KEYS" "base-keys:$BASE_KEYS" \
-  "keys-threads:$KEYS_THREADS" "wait-idle:$WAIT_IDLE"; do
+  "keys-threads:$KEYS_THREADS" "wait-idle:$WAIT_IDLE" "repeat:$REPEAT"; do
   is_uint "${pair#*:}" || die "--${pair%%:*} must be a non-negative integer (got '${pair#*:}')"
 done
 ((DURATION >= 1 && DURATION <= 600)) || die "--duration must be 1..600 seconds"
 ((WARMUP <= 60)) || die "--warmup must be 0..60 seconds"
 ((WAIT_IDLE <= 3600)) || die "--wait-idle must be 0..3600 seconds"
+((REPEAT >= 1 && REPEAT <= 20)) || die "--repeat must be 1..20"
 ((CONNECTIONS >= WRK_THREADS && WRK_THREADS >= 1 && CONNECTIONS <= 10000)) ||
   die "need 1 <= wrk threads <= connections <= 10000"
 ((BASE_KEYS >= 1 && BULK_KEYS > BASE_KEYS && BULK_KEYS <= 10000000)) ||
@@ -248,6 +253,23 @@ wait_for_idle() {
     fi
   done
 }
+# CPU time (utime + stime, clock ticks, all threads) of process $1 and its direct children:
+# connect-auth is one process; nginx's work is done by the master's worker children.
+proc_tree_ticks() {
+  local pids=("$1") kids f p line fields total=0
+  for f in /proc/"$1"/task/*/children; do
+    kids=()
+    read -r -a kids <"$f" 2>/dev/null || true
+    pids+=("${kids[@]}")
+  done
+  for p in "${pids[@]}"; do
+    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    read -r -a fields <<<"${line##*) }"
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 rss_kb() { awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 META="$WORK/meta.jsonl"        # one {"key": value} object per line, merged by report.py
@@ -346,13 +368,14 @@ CUR_TRANSPORT=""
 CUR_THREADS=0
 CUR_KEYS=0
 CUR_ACCESS=false
+CUR_REP=1
 # measure SCENARIO URL LUA_SCRIPT [PID_FOR_RSS]
 measure() {
   local scenario=$1 url=$2 script="$BENCH_DIR/wrk/$3.lua" pid=${4:-} out line rss_idle=0 rss_after=0
   local busy
   wait_for_idle 2
   if [[ $3 == bearer ]]; then  # a fresh token, in case waiting took longer than its lifetime
-    fetch_token "$SERVER_URL"
+    fetch_token "${url%%/rest/*}"
     export BENCH_BEARER_TOKEN=$TOKEN
   fi
   busy=$(cpu_busy_pct)
@@ -363,20 +386,29 @@ measure() {
     "${WRK_PIN[@]}" timeout $((WARMUP + 30)) "${wrk_cmd[@]}" -d"${WARMUP}s" "$url" \
       >/dev/null 2>&1 || say "warm-up of $scenario $CUR_TRANSPORT T=$CUR_THREADS failed"
   fi
+  local ticks0=0 ticks1=0 t0 t1
+  if [[ -n $pid ]]; then ticks0=$(proc_tree_ticks "$pid"); fi
+  t0=$(date +%s%N)
   out=$("${WRK_PIN[@]}" timeout $((DURATION + 30)) "${wrk_cmd[@]}" -d"${DURATION}s" "$url" 2>&1) ||
     die "wrk failed for $scenario $url: $out"
+  t1=$(date +%s%N)
+  if [[ -n $pid ]]; then ticks1=$(proc_tree_ticks "$pid"); fi
   line=$(grep '^BENCH_RESULT ' <<<"$out" | sed 's/^BENCH_RESULT //' || true)
   [[ -n $line ]] || die "wrk printed no result for $scenario $url: $out"
   if [[ -n $pid ]]; then rss_after=$(rss_kb "$pid"); fi
-  printf '{"scenario": "%s", "server": "%s", "transport": "%s", "threads": %d, "keys": %d, "access_log": %s, "pinning": "%s", "wrk_threads": %d, "connections": %d, "duration_s": %d, "rss_kb_before": %d, "rss_kb_after": %d, "cpu_busy_pct_before": %d, "wrk": %s}\n' \
+  printf '{"scenario": "%s", "server": "%s", "transport": "%s", "threads": %d, "keys": %d, "access_log": %s, "pinning": "%s", "wrk_threads": %d, "connections": %d, "duration_s": %d, "rss_kb_before": %d, "rss_kb_after": %d, "cpu_busy_pct_before": %d, "repetition": %d, "server_cpu_s": %s, "wall_s": %s, "wrk": %s}\n' \
     "$scenario" "$CUR_SERVER" "$CUR_TRANSPORT" "$CUR_THREADS" "$CUR_KEYS" "$CUR_ACCESS" \
-    "$PIN_DESC" "$WRK_THREADS" "$CONNECTIONS" "$DURATION" "$rss_idle" "$rss_after" "$busy" "$line" \
+    "$PIN_DESC" "$WRK_THREADS" "$CONNECTIONS" "$DURATION" "$rss_idle" "$rss_after" "$busy" "$CUR_REP" \
+    "$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }')" \
+    "$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f", ns / 1e9 }')" "$line" \
     >>"$RESULTS"
-  python3 - "$line" "$scenario" "$CUR_TRANSPORT" "$CUR_THREADS" <<'PY' >&2
+  python3 - "$line" "$scenario" "$CUR_TRANSPORT" "$CUR_THREADS" "$CUR_KEYS" "$CUR_REP/$REPEAT" <<'PY' >&2
 import json, sys
 r = json.loads(sys.argv[1]); l = r["latency_us"]; e = r["errors"]
 bad = sum(e.values())
-print(f"[bench]   {sys.argv[2]:<18} {sys.argv[3]:<5} T={sys.argv[4]}: {r['rps']:>10,.0f} req/s  "
+rep = "" if sys.argv[6].endswith("/1") else f" #{sys.argv[6]}"
+keys = f" keys={sys.argv[5]}" if int(sys.argv[5]) > 1 else ""
+print(f"[bench]   {sys.argv[2]:<16} {sys.argv[3]:<5} T={sys.argv[4]}{keys}{rep}: {r['rps']:>9,.0f} req/s  "
       f"p50 {l['p50']/1000:.2f} ms  p99 {l['p99']/1000:.2f} ms" + (f"  ERRORS {e}" if bad else ""))
 PY
 }
@@ -416,10 +448,10 @@ stop_nginx() {
 
 # ------------------------------------------------------------------ bulk API keys
 # Adds random keys, all owned by the bench user and linked to the bench account, until the
-# database holds $1 keys. Their secret hashes are random: they are never used to authenticate.
+# database in $1 holds $2 keys. Their secret hashes are random: they are never used to authenticate.
 # The server must be stopped (it loads everything at start).
-fill_keys() {
-  local want=$1 db="$DATA/connect-auth.db" have add col
+fill_keys() {  # DATA_DIR WANTED_KEYS
+  local db="$1/connect-auth.db" want=$2 have add col
   for col in api_id user_id secret_hash generation created_at updated_at; do
     [[ $(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('api_keys') WHERE name = '$col'") == 1 ]] ||
       die "api_keys has no column $col: the schema changed; update fill_keys in bench/run.sh"
@@ -461,9 +493,10 @@ print(json.dumps({"duration_s": int(a[1]), "warmup_s": int(a[2]), "connections":
   "wrk_threads": int(a[4]), "server_threads": [int(t) for t in a[5].split()],
   "transports": a[6].split(), "base_keys": int(a[7]), "bulk_keys": int(a[8]),
   "keys_transport": a[9], "keys_threads": int(a[10]), "pin": a[11] == "1", "cpus": int(a[12]),
-  "quick": a[13] == "1", "only": a[14]}))' "$DURATION" "$WARMUP" "$CONNECTIONS" "$WRK_THREADS" \
+  "quick": a[13] == "1", "only": a[14], "repeat": int(a[15])}))' \
+  "$DURATION" "$WARMUP" "$CONNECTIONS" "$WRK_THREADS" \
   "$SERVER_THREADS" "$TRANSPORTS" "$BASE_KEYS" "$BULK_KEYS" "$KEYS_TRANSPORT" "$KEYS_THREADS" \
-  "$PIN" "$NCPU" "$QUICK" "$ONLY")"
+  "$PIN" "$NCPU" "$QUICK" "$ONLY" "$REPEAT")"
 meta host "$(json_str "$(uname -srm); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')")"
 meta tools "$(json_str "$(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2); $("$NGINX" -v 2>&1 | cut -d' ' -f3); $(openssl version | cut -d' ' -f1-2)")"
 meta git "$(json_str "$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo "no commit")")"
@@ -506,52 +539,65 @@ if [[ $ONLY == all ]]; then
   [[ $USER_ID =~ ^[0-9]+$ && -n $ACCOUNT_GUID && -n $API_ID ]] || die "unexpected CLI output"
 fi
 
+ensure_nginx_cert() {  # connect-auth's dev certificate when there is one, else a generated one
+  [[ -z $CERT ]] || return 0
+  if [[ -f ${DATA:-/nonexistent}/tls/dev-cert.pem ]]; then
+    CERT="$DATA/tls/dev-cert.pem"
+    CERT_KEY="$DATA/tls/dev-key.pem"
+    meta nginx_certificate '"connect-auth development certificate (shared)"'
+  else
+    CERT="$WORK/cert.pem"
+    CERT_KEY="$WORK/key.pem"
+    timeout 30 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$CERT_KEY" -out "$CERT" -days 2 -subj /CN=localhost \
+      -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1 ||
+      die "openssl could not create a certificate for nginx"
+    meta nginx_certificate '"generated ECDSA P-256 self-signed certificate"'
+  fi
+}
+nginx_url() {  # TRANSPORT -> URL of the running nginx
+  if [[ $1 == https ]]; then
+    echo "https://127.0.0.1:$NGINX_HTTPS_PORT/rest/v3/oauth/token"
+  else
+    echo "http://127.0.0.1:$NGINX_HTTP_PORT/rest/v3/oauth/token"
+  fi
+}
+
+# Main runs. For each thread count and transport, the nginx ceiling and (b) and (c) are measured
+# back to back (repeated --repeat times in rotation), so that drift in the machine's speed hits
+# the ceiling and the figures compared with it alike. nginx stays up, idle, while connect-auth
+# is measured, and the other way round.
 for threads in "${THREAD_LIST[@]}"; do
   plan_pinning "$threads"
   say "== $threads server thread(s); pinning: $PIN_DESC"
   CUR_THREADS=$threads
-  CUR_KEYS=1
   CUR_ACCESS=false
-  if [[ $ONLY == all ]]; then
-    CUR_SERVER=connect-auth
-    for transport in "${TRANSPORT_LIST[@]}"; do
-      CUR_TRANSPORT=$transport
+  for transport in "${TRANSPORT_LIST[@]}"; do
+    CUR_TRANSPORT=$transport
+    if [[ $ONLY == all ]]; then
       start_server "$DATA" "$transport" "$threads" false
       fetch_token "$SERVER_URL"
       if [[ -z $BODY_BYTES ]]; then BODY_BYTES=$TOKEN_BYTES; fi
       if [[ $transport == https && -z $TLS_CONNECT_AUTH ]]; then
         TLS_CONNECT_AUTH=$(tls_info 127.0.0.1 "${SERVER_URL##*:}")
       fi
-      measure token "$SERVER_URL/rest/v3/oauth/token?grant_type=client_credentials" token "$SERVER_PID"
-      measure accounts "$SERVER_URL/rest/v3/accounts" bearer "$SERVER_PID"
-      stop_server
-    done
-  fi
-  if [[ -z $BODY_BYTES ]]; then BODY_BYTES=$BODY_BYTES_DEFAULT; fi
-
-  if [[ -z $CERT ]]; then
-    if [[ -f ${DATA:-/nonexistent}/tls/dev-cert.pem ]]; then
-      CERT="$DATA/tls/dev-cert.pem"
-      CERT_KEY="$DATA/tls/dev-key.pem"
-      meta nginx_certificate '"connect-auth development certificate (shared)"'
-    else
-      CERT="$WORK/cert.pem"
-      CERT_KEY="$WORK/key.pem"
-      timeout 30 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$CERT_KEY" -out "$CERT" -days 2 -subj /CN=localhost \
-        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1 ||
-        die "openssl could not create a certificate for nginx"
-      meta nginx_certificate '"generated ECDSA P-256 self-signed certificate"'
     fi
-  fi
-  CUR_SERVER=nginx
-  CUR_KEYS=0
-  start_nginx "$threads" "$BODY_BYTES" "$CERT" "$CERT_KEY"
-  if [[ -z $TLS_NGINX ]]; then TLS_NGINX=$(tls_info 127.0.0.1 "$NGINX_HTTPS_PORT"); fi
-  for transport in "${TRANSPORT_LIST[@]}"; do
-    CUR_TRANSPORT=$transport
-    if [[ $transport == https ]]; then port=$NGINX_HTTPS_PORT; else port=$NGINX_HTTP_PORT; fi
-    measure nginx "$transport://127.0.0.1:$port/rest/v3/oauth/token" get
+    if [[ -z $NGINX_PID ]]; then
+      ensure_nginx_cert
+      start_nginx "$threads" "${BODY_BYTES:-$BODY_BYTES_DEFAULT}" "$CERT" "$CERT_KEY"
+      if [[ -z $TLS_NGINX ]]; then TLS_NGINX=$(tls_info 127.0.0.1 "$NGINX_HTTPS_PORT"); fi
+    fi
+    for ((rep = 1; rep <= REPEAT; rep++)); do
+      CUR_REP=$rep
+      CUR_SERVER=nginx CUR_KEYS=0
+      measure nginx "$(nginx_url "$transport")" get "$NGINX_PID"
+      if [[ $ONLY == all ]]; then
+        CUR_SERVER=connect-auth CUR_KEYS=1
+        measure token "$SERVER_URL/rest/v3/oauth/token?grant_type=client_credentials" token "$SERVER_PID"
+        measure accounts "$SERVER_URL/rest/v3/accounts" bearer "$SERVER_PID"
+      fi
+    done
+    stop_server
   done
   stop_nginx
 done
@@ -568,28 +614,46 @@ if ((DO_ACCESS_LOG)); then
   CUR_SERVER=connect-auth CUR_TRANSPORT=$transport CUR_THREADS=$threads CUR_KEYS=1 CUR_ACCESS=true
   start_server "$DATA" "$transport" "$threads" true
   fetch_token "$SERVER_URL"
-  measure token_access_log "$SERVER_URL/rest/v3/oauth/token?grant_type=client_credentials" token "$SERVER_PID"
+  for ((rep = 1; rep <= REPEAT; rep++)); do
+    CUR_REP=$rep
+    measure token_access_log "$SERVER_URL/rest/v3/oauth/token?grant_type=client_credentials" token "$SERVER_PID"
+  done
   stop_server
 fi
 
 if ((DO_KEYS)); then
+  # Two copies of the bench data dir (same records, same signing key), one filled to
+  # BASE_KEYS keys and one to BULK_KEYS; both servers run side by side, idle while the other is
+  # measured, and are measured alternately.
   plan_pinning "$KEYS_THREADS"
   say "== (d) issuance and memory with $BASE_KEYS vs $BULK_KEYS API keys ($KEYS_TRANSPORT, $KEYS_THREADS thread(s); pinning: $PIN_DESC)"
   CUR_SERVER=connect-auth CUR_TRANSPORT=$KEYS_TRANSPORT CUR_THREADS=$KEYS_THREADS CUR_ACCESS=false
+  declare -A KEY_PID=() KEY_URL=()
   for keys in "$BASE_KEYS" "$BULK_KEYS"; do
+    cp -a -- "$DATA" "$WORK/data-$keys"
     t0=$(date +%s%N)
-    fill_keys "$keys"
+    fill_keys "$WORK/data-$keys" "$keys"
     say "   $keys keys in the database (insert took $((($(date +%s%N) - t0) / 1000000)) ms)"
-    CUR_KEYS=$keys
-    start_server "$DATA" "$KEYS_TRANSPORT" "$KEYS_THREADS" false 120
+    start_server "$WORK/data-$keys" "$KEYS_TRANSPORT" "$KEYS_THREADS" false 120
     meta "startup_${keys}_keys_ms" "$STARTUP_MS"
     sleep 1
     meta "rss_${keys}_keys_kb" "$(rss_kb "$SERVER_PID")"
+    KEY_PID[$keys]=$SERVER_PID
+    KEY_URL[$keys]=$SERVER_URL
     fetch_token "$SERVER_URL"
-    measure token_keys "$SERVER_URL/rest/v3/oauth/token?grant_type=client_credentials" token "$SERVER_PID"
-    meta "hwm_${keys}_keys_kb" "$(rss_kb "$SERVER_PID" VmHWM)"
-    stop_server
   done
+  for ((rep = 1; rep <= REPEAT; rep++)); do
+    CUR_REP=$rep
+    for keys in "$BASE_KEYS" "$BULK_KEYS"; do
+      CUR_KEYS=$keys
+      measure token_keys "${KEY_URL[$keys]}/rest/v3/oauth/token?grant_type=client_credentials" token "${KEY_PID[$keys]}"
+    done
+  done
+  for keys in "$BASE_KEYS" "$BULK_KEYS"; do
+    meta "hwm_${keys}_keys_kb" "$(rss_kb "${KEY_PID[$keys]}" VmHWM)"
+    stop_pid "${KEY_PID[$keys]}"
+  done
+  SERVER_PID=""
 fi
 
 mkdir -p "$(dirname -- "$OUTPUT")"

@@ -486,7 +486,9 @@ class Worker {
   std::time_t date_second_ = 0;
   char date_[40] = {};
 
-  asio::io_context context_;
+  // Hint 1: exactly one thread runs this loop, so Asio can skip waking other threads; posts
+  // from the acceptor thread stay safe (the hint is not BOOST_ASIO_CONCURRENCY_HINT_UNSAFE).
+  asio::io_context context_{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
   asio::steady_timer sweep_timer_;
   asio::steady_timer grace_timer_;
