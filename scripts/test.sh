@@ -15,6 +15,9 @@ quick=0
 jobs=$(nproc)
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+# Relative paths in the cache key, so a fresh clone elsewhere reuses earlier compilations.
+export CCACHE_BASEDIR="$root"
+export CCACHE_NOHASHDIR=true
 
 bash scripts/install-deps.sh test
 
