@@ -51,8 +51,38 @@ std::string encode_base64(std::string_view bytes) {
   return out;
 }
 
+// Hand-written rather than libsodium's: encoding builds every token (claims, signature, jti),
+// libsodium's constant-time encoder showed up at ~4 % of server CPU under load (perf), and this
+// table version encodes 200 bytes in ~130 ns against libsodium's ~830 ns on this machine. What is
+// encoded here is sent to the client anyway, so table lookups on it leak nothing; decoding of
+// client secrets stays on libsodium's constant-time code.
 void append_base64url(std::string& out, std::span<const std::uint8_t> bytes) {
-  append_encoded(out, bytes.data(), bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const std::size_t whole = bytes.size() / 3 * 3;
+  const std::size_t old_size = out.size();
+  out.resize(old_size + (bytes.size() * 4 + 2) / 3);
+  char* dst = out.data() + old_size;
+  std::size_t i = 0;
+  for (; i < whole; i += 3) {
+    const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) |
+                            std::uint32_t{bytes[i + 2]};
+    *dst++ = kAlphabet[(v >> 18) & 63];
+    *dst++ = kAlphabet[(v >> 12) & 63];
+    *dst++ = kAlphabet[(v >> 6) & 63];
+    *dst++ = kAlphabet[v & 63];
+  }
+  const std::size_t rest = bytes.size() - whole;
+  if (rest == 1) {
+    const std::uint32_t v = std::uint32_t{bytes[i]} << 16;
+    *dst++ = kAlphabet[(v >> 18) & 63];
+    *dst++ = kAlphabet[(v >> 12) & 63];
+  } else if (rest == 2) {
+    const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8);
+    *dst++ = kAlphabet[(v >> 18) & 63];
+    *dst++ = kAlphabet[(v >> 12) & 63];
+    *dst++ = kAlphabet[(v >> 6) & 63];
+  }
 }
 
 std::string encode_base64url(std::span<const std::uint8_t> bytes) {
