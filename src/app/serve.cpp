@@ -1,3 +1,5 @@
+#include <sodium.h>
+
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -74,8 +76,9 @@ int serve(const config::Config& config) {
     }
   }
 
-  const auto pepper = master_key.pepper();
-  tokens::SecretHasher hasher(pepper);
+  auto pepper = master_key.pepper();
+  tokens::SecretHasher hasher(pepper);  // keeps its own copy of the key
+  sodium_memzero(pepper.data(), pepper.size());
   domain::V3TokenCodec v3_codec({config.effective_issuer(), config.tokens.v3.lifetime_seconds,
                                  config.tokens.clock_skew_seconds});
   std::atomic<bool> ready{false};

@@ -21,6 +21,16 @@ Result<OpenedStore> open_data(const config::Config& config) {
   if (!master_key) return std::move(master_key).error();
   auto store = storage::open_store(config.effective_store_url());
   if (!store) return std::move(store).error();
+  // A master key that cannot open this database's signing keys belongs to another installation
+  // (e.g. a different secrets.master_key_file): refuse it, or an admin command would hash new
+  // secrets with the wrong pepper and print credentials that can never work.
+  auto signing_keys = (*store)->list_signing_keys();
+  if (!signing_keys) return std::move(signing_keys).error();
+  if (!signing_keys->empty() && !master_key->open(signing_keys->front().sealed_material)) {
+    return make_error(ErrorCode::kInvalidRequest,
+                      "the master key " + config.effective_master_key_file().string() +
+                          " does not belong to this database (check secrets.master_key_file)");
+  }
   OpenedStore opened;
   opened.master_key = std::make_unique<tokens::MasterKey>(std::move(*master_key));
   opened.store = std::move(*store);

@@ -1,5 +1,6 @@
 #include "cli/password_input.h"
 
+#include <sodium.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -30,7 +31,12 @@ Result<std::string> read_password() {
   if (isatty(STDIN_FILENO)) {
     std::string first = read_line_without_echo("Password: ");
     std::string second = read_line_without_echo("Repeat password: ");
-    if (first != second) return make_error(ErrorCode::kInvalidRequest, "passwords do not match");
+    const bool same = first == second;
+    sodium_memzero(second.data(), second.size());
+    if (!same) {
+      sodium_memzero(first.data(), first.size());
+      return make_error(ErrorCode::kInvalidRequest, "passwords do not match");
+    }
     return first;
   }
   std::string line;

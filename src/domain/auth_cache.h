@@ -7,7 +7,7 @@
 // it is incremental (100,000 keys are not re-read for one change) and works unchanged on a
 // shared PostgreSQL database with several nodes.
 //
-// Reads: the hot path calls view(), which costs one relaxed atomic load in the common case: each
+// Reads: the hot path calls view(), which costs one acquire load in the common case: each
 // thread keeps its own reference to the current view and only takes the publish lock when the
 // version moved. No reference count is touched per request, so threads never contend.
 #pragma once

@@ -6,6 +6,8 @@
 
 namespace connect_auth::domain {
 
+ClientCredential::~ClientCredential() { sodium_memzero(secret.data(), secret.size()); }
+
 Result<ClientCredential> decode_client_credential(std::string_view encoded) {
   const Error malformed = make_error(ErrorCode::kInvalidRequest, "malformed client credential");
   if (encoded.empty() || encoded.size() > kMaxEncodedCredentialBytes) return malformed;

@@ -17,6 +17,15 @@ constexpr std::size_t kApiIdLength = 25;
 struct ClientCredential {
   std::string api_id;
   std::string secret;
+
+  ClientCredential() = default;
+  ClientCredential(std::string id, std::string secret_value)
+      : api_id(std::move(id)), secret(std::move(secret_value)) {}
+  ClientCredential(ClientCredential&&) noexcept = default;
+  ClientCredential& operator=(ClientCredential&&) noexcept = default;
+  ClientCredential(const ClientCredential&) = delete;
+  ClientCredential& operator=(const ClientCredential&) = delete;
+  ~ClientCredential();  // wipes the secret
 };
 
 // Result: the id and secret split at the FIRST colon (a secret may contain ':').

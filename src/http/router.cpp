@@ -9,7 +9,6 @@ void Router::add(Method method, std::string path, Handler handler) {
   route.handlers.emplace_back(method, std::move(handler));
   if (!route.allow.empty()) route.allow.append(", ");
   route.allow.append(method_name(method));
-  if (method == Method::kGet) route.allow.append(", HEAD");
 }
 
 namespace {
@@ -27,9 +26,8 @@ Response Router::route(const Request& request) const {
   auto it = routes_.find(request.path);
   if (it == routes_.end()) return route_not_found();
   const Route& route = it->second;
-  Method wanted = request.method == Method::kHead ? Method::kGet : request.method;
   for (const auto& [method, handler] : route.handlers) {
-    if (method == wanted) return handler(request);
+    if (method == request.method) return handler(request);
   }
   return error_response(
       make_error(ErrorCode::kMethodNotAllowed,

@@ -17,8 +17,9 @@ using Handler = std::function<Response(const Request&)>;
 
 class Router {
  public:
-  // Registers `handler` for `method` on `path`. A HEAD request to a path with a GET handler is
-  // served by it with the body dropped by the transport.
+  // Registers `handler` for `method` on `path`. HEAD is opt-in: register it (usually with the
+  // GET handler; the transport drops the body) where it is harmless. Never on the token
+  // endpoint, where a HEAD would mint and sign a token only to throw it away.
   void add(Method method, std::string path, Handler handler);
 
   Response route(const Request& request) const;

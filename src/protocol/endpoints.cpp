@@ -135,11 +135,16 @@ http::Router build_router(const EndpointContext& context) {
   // wire-contract §2 [decided]: GET is accepted as well as POST.
   router.add(Method::kPost, "/rest/v3/oauth/token", v3_token);
   router.add(Method::kGet, "/rest/v3/oauth/token", v3_token);
-  router.add(Method::kGet, "/rest/v3/accounts",
-             [&context](const http::Request& r) { return handle_v3_accounts(context, r); });
-  router.add(Method::kGet, "/health/live", handle_live);
-  router.add(Method::kGet, "/health/ready",
-             [&context](const http::Request& r) { return handle_ready(context, r); });
+  // GET routes that only read also answer HEAD (RFC 9110 §9.3.2).
+  const auto get_and_head = [&router](std::string path, http::Handler handler) {
+    router.add(Method::kGet, path, handler);
+    router.add(Method::kHead, std::move(path), std::move(handler));
+  };
+  get_and_head("/rest/v3/accounts",
+               [&context](const http::Request& r) { return handle_v3_accounts(context, r); });
+  get_and_head("/health/live", handle_live);
+  get_and_head("/health/ready",
+               [&context](const http::Request& r) { return handle_ready(context, r); });
   return router;
 }
 

@@ -38,6 +38,8 @@ class Store {
   virtual Result<User> find_user_by_name(std::string_view user_name) = 0;
   virtual Result<User> find_user_by_id(std::int64_t user_id) = 0;
   virtual Result<std::vector<User>> list_users() = 0;
+  // Disabling also increments the generation of every key the user owns (with a kApiKey change
+  // for each), so enabling the user again never revives a token issued before the disable.
   virtual Result<void> set_user_disabled(std::int64_t user_id, bool disabled) = 0;
   // Inserts or replaces the user's role on the account.
   virtual Result<void> grant_role(std::int64_t user_id, std::string_view account_guid,

@@ -30,6 +30,7 @@ class RouterTest : public ::testing::Test {
     router_.add(Method::kPost, "/rest/v3/oauth/token", answer(201, "token-post"));
     router_.add(Method::kGet, "/rest/v3/oauth/token", answer(202, "token-get"));
     router_.add(Method::kGet, "/rest/v3/accounts", answer(203, "accounts"));
+    router_.add(Method::kHead, "/rest/v3/accounts", answer(203, "accounts"));
     router_.add(Method::kPost, "/oauth/revoke", answer(204, "revoke"));
     router_.add(Method::kDelete, "/admin/keys", answer(205, "keys-delete"));
     router_.add(Method::kPut, "/admin/keys", answer(206, "keys-put"));
@@ -101,7 +102,7 @@ TEST_F(RouterTest, OtherMethodIs405WithAllow) {
   Response response = route(Method::kPut, "/rest/v3/oauth/token");
   EXPECT_EQ(response.status, 405);
   EXPECT_EQ(error_of(response), "method_not_allowed");
-  EXPECT_EQ(single_header(response, "Allow"), "POST, GET, HEAD");
+  EXPECT_EQ(single_header(response, "Allow"), "POST, GET");
 
   response = route(Method::kPost, "/rest/v3/accounts");
   EXPECT_EQ(response.status, 405);
@@ -118,17 +119,25 @@ TEST_F(RouterTest, OtherMethodIs405WithAllow) {
   for (Method method : {Method::kDelete, Method::kPatch, Method::kOptions, Method::kOther}) {
     response = route(method, "/rest/v3/oauth/token");
     EXPECT_EQ(response.status, 405) << method_name(method);
-    EXPECT_EQ(single_header(response, "Allow"), "POST, GET, HEAD");
+    EXPECT_EQ(single_header(response, "Allow"), "POST, GET");
   }
   EXPECT_TRUE(calls_.empty());
 }
 
-TEST_F(RouterTest, HeadIsServedByTheGetHandler) {
+TEST_F(RouterTest, HeadIsServedWhereRegistered) {
   // RFC 9110 §9.3.2: HEAD is GET without a body; the transport drops the body.
   Response response = route(Method::kHead, "/rest/v3/accounts");
   EXPECT_EQ(response.status, 203);
   ASSERT_EQ(methods_seen_.size(), 1u);
   EXPECT_EQ(methods_seen_[0], Method::kHead);  // the handler can still tell
+}
+
+TEST_F(RouterTest, HeadIsNotImpliedByGet) {
+  // A HEAD on the token endpoint would mint and sign a token only to drop it.
+  Response response = route(Method::kHead, "/rest/v3/oauth/token");
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(single_header(response, "Allow"), "POST, GET");
+  EXPECT_TRUE(calls_.empty());
 }
 
 TEST_F(RouterTest, HeadWithoutGetIs405) {

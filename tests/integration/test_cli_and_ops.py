@@ -109,6 +109,22 @@ class Cli(unittest.TestCase):
             self.assertIn("`%s`" % k["env"], readme, "README does not document " + k["key"])
 
 
+class MasterKeyMismatch(unittest.TestCase):
+    def test_a_foreign_master_key_is_refused_by_admin_commands(self):
+        server = Server().start()
+        try:
+            server.seed()
+            other_key = os.path.join(server.data_dir, "other.key")
+            env = dict(server.env, CONNECT_AUTH_SECRETS_MASTER_KEY_FILE=other_key)
+            out = subprocess.run([BINARY, "--data-dir", server.data_dir, "account", "list"],
+                                 capture_output=True, text=True, env=env, timeout=30)
+            self.assertEqual(out.returncode, 2, out.stderr)
+            self.assertIn("does not belong to this database", out.stderr)
+        finally:
+            self.assertEqual(server.stop(), 0)
+            server.cleanup()
+
+
 class PlainHttpOnRequest(ServerTestCase):
     insecure_http = True
 

@@ -67,6 +67,11 @@ class Revocation(ServerTestCase):
         self.server.cli("user", "disable", "--user-name", "disable@acme.test")
         self.assertIsNotNone(wait_until(lambda: self.accounts_status(token) == 401))
         self.assertEqual(self.token_status(api_id, secret), 401)
+        # Enabling the user again restores the key, never the tokens issued before the disable.
+        self.server.cli("user", "enable", "--user-name", "disable@acme.test")
+        self.assertIsNotNone(wait_until(lambda: self.token_status(api_id, secret) == 200))
+        self.assertEqual(self.accounts_status(token), 401)
+        self.assertEqual(self.accounts_status(self.server.token(api_id, secret)), 200)
 
 
 if __name__ == "__main__":

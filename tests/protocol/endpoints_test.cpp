@@ -153,7 +153,9 @@ TEST_F(EndpointsTest, AuthenticationFailuresAreIndistinguishable) {
 TEST_F(EndpointsTest, OtherMethodsGet405WithAllow) {
   auto response = send({.method = http::Method::kPut});
   EXPECT_EQ(response.status, 405);
-  EXPECT_EQ(header(response, "Allow"), "POST, GET, HEAD");
+  EXPECT_EQ(header(response, "Allow"), "POST, GET");
+  EXPECT_EQ(send({.method = http::Method::kHead, .headers = {{"user", user_header()}}}).status,
+            405);
 }
 
 TEST_F(EndpointsTest, AccountsListsActiveGrantedAccounts) {

@@ -304,6 +304,33 @@ TYPED_TEST_P(StoreConformanceTest, DisableUser) {
   CA_EXPECT_ERROR(s.set_user_disabled(*id + 1, true), ErrorCode::kStorageNotFound);
 }
 
+TYPED_TEST_P(StoreConformanceTest, DisablingAUserRevokesItsKeysTokensForGood) {
+  auto& s = this->store();
+  const std::int64_t alice = this->seed_user("alice@acme.test");
+  auto created_bob = s.create_user("bob@acme.test", "h");
+  CA_ASSERT_OK(created_bob);
+  const std::int64_t bob = *created_bob;
+  CA_ASSERT_OK(s.create_api_key(make_key(api_id_for(1), alice, {kAcme}, 1)));
+  CA_ASSERT_OK(s.create_api_key(make_key(api_id_for(2), alice, {kAcme}, 5)));
+  CA_ASSERT_OK(s.create_api_key(make_key(api_id_for(3), bob, {kAcme}, 1)));
+  const std::int64_t before = this->last_seq();
+  CA_ASSERT_OK(s.set_user_disabled(alice, true));
+  EXPECT_EQ(s.find_api_key(api_id_for(1))->generation, 2);
+  EXPECT_EQ(s.find_api_key(api_id_for(2))->generation, 2);
+  EXPECT_EQ(s.find_api_key(api_id_for(3))->generation, 1);            // other users' keys untouched
+  EXPECT_EQ(s.find_api_key(api_id_for(2))->secret_hash, hash_of(5));  // the secret still works
+  auto changes = s.changes_since(before, 10);
+  CA_ASSERT_OK(changes);
+  ASSERT_EQ(changes->size(), 3u);
+  EXPECT_EQ((*changes)[0].kind, ChangeKind::kUser);
+  std::vector<std::string> refs = {(*changes)[1].ref, (*changes)[2].ref};
+  std::sort(refs.begin(), refs.end());
+  EXPECT_EQ(refs, (std::vector<std::string>{api_id_for(1), api_id_for(2)}));
+  // Enabling again changes no generation: old tokens stay revoked, the secret still works.
+  CA_ASSERT_OK(s.set_user_disabled(alice, false));
+  EXPECT_EQ(s.find_api_key(api_id_for(1))->generation, 2);
+}
+
 TYPED_TEST_P(StoreConformanceTest, GrantRoleInsertsAndReplaces) {
   auto& s = this->store();
   const std::int64_t user = this->seed_user();
@@ -546,6 +573,7 @@ TYPED_TEST_P(StoreConformanceTest, EveryMutationAppendsItsChangeInOrder) {
       {ChangeKind::kApiKey, api_id_for(1)},
       {ChangeKind::kAccount, kAcme},
       {ChangeKind::kUser, uid},
+      {ChangeKind::kApiKey, api_id_for(1)},  // disabling bumps the user's keys' generations
       {ChangeKind::kSigningKey, "kid-1"},
       {ChangeKind::kApiKey, api_id_for(1)},
   };
@@ -755,10 +783,10 @@ REGISTER_TYPED_TEST_SUITE_P(
     StoreConformanceTest, AccountsCreateFindList, AccountsActivateDeactivate,
     DuplicateAccountConflicts, UsersCreateFindByNameAndId, UserNamesCompareAsExactBytes,
     DuplicateUserNameConflicts, SqlMetacharactersNeverMatchAndNeverFail, DisableUser,
-    GrantRoleInsertsAndReplaces, ApiKeyCreateAndFindWithSortedAccounts, ApiKeyListAllAndPerUser,
-    ApiKeyDuplicateConflicts, ApiKeyWithUnknownUserOrAccountWritesNothing,
-    RegenerateReplacesHashAndIncrementsGeneration, DeleteRemovesKeyAndItsAccounts,
-    RegenerateOrDeleteUnknownIsNotFound, SigningKeysInsertAndList,
+    DisablingAUserRevokesItsKeysTokensForGood, GrantRoleInsertsAndReplaces,
+    ApiKeyCreateAndFindWithSortedAccounts, ApiKeyListAllAndPerUser, ApiKeyDuplicateConflicts,
+    ApiKeyWithUnknownUserOrAccountWritesNothing, RegenerateReplacesHashAndIncrementsGeneration,
+    DeleteRemovesKeyAndItsAccounts, RegenerateOrDeleteUnknownIsNotFound, SigningKeysInsertAndList,
     EveryMutationAppendsItsChangeInOrder, ChangesSinceIsExact, PrunedPositionIsNotFound,
     SnapshotOfEmptyStore, SnapshotHoldsEverythingTheCacheNeeds,
     SecondHandleSeesWritesThroughTheFeed, ConcurrentCallsFromThreadsAllSucceed);

@@ -464,15 +464,28 @@ Result<std::vector<User>> SqliteStore::list_users() {
 }
 
 Result<void> SqliteStore::set_user_disabled(std::int64_t user_id, bool disabled) {
-  return transact<void>(*pool_, *writer_, TxMode::kWrite, kUserText,
-                        [&](SQLite::Database& db) -> Result<void> {
-                          SQLite::Statement st(db, "UPDATE users SET disabled = ?1 WHERE id = ?2");
-                          bind_bool(st, 1, disabled);
-                          st.bind(2, user_id);
-                          if (st.exec() == 0) return not_found(kUserText.not_found);
-                          append_change(db, ChangeKind::kUser, std::to_string(user_id));
-                          return Ok{};
-                        });
+  return transact<void>(
+      *pool_, *writer_, TxMode::kWrite, kUserText, [&](SQLite::Database& db) -> Result<void> {
+        SQLite::Statement st(db, "UPDATE users SET disabled = ?1 WHERE id = ?2");
+        bind_bool(st, 1, disabled);
+        st.bind(2, user_id);
+        if (st.exec() == 0) return not_found(kUserText.not_found);
+        append_change(db, ChangeKind::kUser, std::to_string(user_id));
+        if (disabled) {
+          // Disabling revokes every token of the user's keys for good: a
+          // later enable must not bring them back (store.h).
+          SQLite::Statement keys(db,
+                                 "UPDATE api_keys SET generation = generation + 1 "
+                                 "WHERE user_id = ?1 RETURNING api_id");
+          keys.bind(1, user_id);
+          std::vector<std::string> changed;
+          while (keys.executeStep()) changed.push_back(keys.getColumn(0));
+          for (const auto& api_id : changed) {
+            append_change(db, ChangeKind::kApiKey, api_id);
+          }
+        }
+        return Ok{};
+      });
 }
 
 Result<void> SqliteStore::grant_role(std::int64_t user_id, std::string_view account_guid,
