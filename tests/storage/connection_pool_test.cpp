@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "storage/sqlite/sqlite_store.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace connect_auth::storage::sqlite {
 namespace {
@@ -17,7 +17,7 @@ class ConnectionPoolTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(SqliteStore::open(db_).ok()); }  // creates the file
 
-  storage::testing::TempDir dir_;
+  connect_auth::testing::TempDir dir_;
   std::filesystem::path db_ = dir_.file("pool.db");
 };
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "storage/store.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace connect_auth::storage {
 namespace {

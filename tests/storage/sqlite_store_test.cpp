@@ -19,7 +19,7 @@
 
 #include "storage/sqlite/migrations.h"
 #include "store_conformance.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 extern char** environ;
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/base64.h"
+#include "support/temp_dir.h"
 #include "tokens_test_util.h"
 
 namespace connect_auth::tokens {
@@ -43,15 +44,7 @@ std::string read_all(const fs::path& path) {
 
 class MasterKeyFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::path(::testing::TempDir()) / "master_key_test.XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
 
   // Writes `text` to a key file with the given mode, as an operator would.
   fs::path write_key_file(const std::string& text, unsigned mode = 0600) {
@@ -68,7 +61,8 @@ class MasterKeyFileTest : public ::testing::Test {
         std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
 
-  fs::path dir_;
+  connect_auth::testing::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(MasterKeyFileTest, CreatesKeyReadableOnlyByOwner) {
