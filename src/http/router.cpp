@@ -19,10 +19,8 @@ Response route_not_found() {
 }  // namespace
 
 Response Router::route(const Request& request) const {
-  // RFC 9112 §3.2: a request with more than one Host field is invalid; refuse, never pick one.
-  if (request.header_count("host") > 1) {
-    return error_response(make_error(ErrorCode::kInvalidRequest, "header host is repeated"));
-  }
+  // Message framing (one Host, RFC 9112 §3.2; CL/TE rules) is the transport's job: a request
+  // that reaches the router has already passed it.
   auto it = routes_.find(request.path);
   if (it == routes_.end()) return route_not_found();
   const Route& route = it->second;

@@ -627,6 +627,9 @@ TEST(ServerMalformedTest, MalformedRequestLineIs400) {
 TEST(ServerMalformedTest, HostHeaderRulesOfRfc9112) {
   auto server = start_server(test_options());
   expect_refused(*server, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "Host");
+  // Any spelling of the name, and even the same value twice: never pick one (bad-inputs §A).
+  expect_refused(*server, "GET / HTTP/1.1\r\nHost: a\r\nhost: evil\r\n\r\n", 400, "Host");
+  expect_refused(*server, "GET / HTTP/1.1\r\nHost: a\r\nHOST: a\r\n\r\n", 400, "Host");
   expect_refused(*server, "GET / HTTP/1.1\r\n\r\n", 400, "Host");
 }
 
