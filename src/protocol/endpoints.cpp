@@ -25,6 +25,15 @@ http::Response json_response(std::string body) {
   return response;
 }
 
+// Health answers are for probes, not caches.
+http::Response health_response(std::string body) {
+  http::Response response;
+  response.content_type = "application/json";
+  response.add_header("Cache-Control", "no-store");
+  response.body = std::move(body);
+  return response;
+}
+
 // Finds the one client credential of a v3 token request: the `user` header, or the same value
 // as `Authorization: Basic` (RFC 6749 §2.3.1). Two methods at once is invalid_request (§2.3).
 Result<domain::ClientCredential> read_client_credential(const http::Request& request) {
@@ -109,23 +118,13 @@ http::Response handle_v3_accounts(const EndpointContext& context, const http::Re
   return json_response(std::move(body));
 }
 
-http::Response handle_live(const http::Request&) {
-  http::Response response;
-  response.content_type = "application/json";
-  response.add_header("Cache-Control", "no-store");
-  response.body = R"({"status":"live"})";
-  return response;
-}
+http::Response handle_live(const http::Request&) { return health_response(R"({"status":"live"})"); }
 
 http::Response handle_ready(const EndpointContext& context, const http::Request&) {
   if (!context.ready.load(std::memory_order_acquire)) {
     return error_response(make_error(ErrorCode::kStorageUnavailable, "not ready"));
   }
-  http::Response response;
-  response.content_type = "application/json";
-  response.add_header("Cache-Control", "no-store");
-  response.body = R"({"status":"ready"})";
-  return response;
+  return health_response(R"({"status":"ready"})");
 }
 
 http::Router build_router(const EndpointContext& context) {
