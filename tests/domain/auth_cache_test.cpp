@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "domain/admin.h"
+#include "domain/outage_store.h"
 #include "domain/signing_keys.h"
 #include "support/temp_dir.h"
 
@@ -135,6 +136,37 @@ TEST_F(AuthCacheTest, ViewsAreReadConcurrentlyWhileRefreshing) {
   for (auto& r : readers) r.join();
   EXPECT_GT(reads.load(), 0);
   EXPECT_EQ(cache_->view().keys.size(), 50u);
+}
+
+TEST_F(AuthCacheTest, AnOutageKeepsServingTheLastViewAndRecovers) {
+  // bad-inputs.md invariant 5: an infrastructure fault never destroys a client's valid tokens.
+  test::OutageStore flaky(*server_store_);
+  AuthCache cache(flaky, master_);
+  auto key = admin_->create_api_key("ops@acme.test", {guid_}).value();
+  ASSERT_TRUE(cache.load().ok());
+  ASSERT_NE(cache.view().find_key(key.api_id), nullptr);
+
+  flaky.down = true;
+  auto another = admin_->create_api_key("ops@acme.test", {guid_}).value();
+  auto refreshed = cache.refresh();
+  ASSERT_FALSE(refreshed.ok());
+  EXPECT_EQ(refreshed.error().code, ErrorCode::kStorageUnavailable);
+  EXPECT_NE(cache.view().find_key(key.api_id), nullptr);      // still served
+  EXPECT_EQ(cache.view().find_key(another.api_id), nullptr);  // not yet known
+  EXPECT_NE(cache.view().signing_keys->signing_key(), nullptr);
+
+  flaky.down = false;
+  ASSERT_TRUE(cache.refresh().ok());
+  EXPECT_NE(cache.view().find_key(another.api_id), nullptr);  // caught up, nothing lost
+}
+
+TEST_F(AuthCacheTest, ALoadDuringAnOutageFailsInsteadOfServingNothing) {
+  test::OutageStore flaky(*server_store_);
+  flaky.down = true;
+  AuthCache cache(flaky, master_);
+  auto loaded = cache.load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().code, ErrorCode::kStorageUnavailable);
 }
 
 TEST_F(AuthCacheTest, WrongMasterKeyFailsLoudly) {
