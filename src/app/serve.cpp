@@ -106,11 +106,11 @@ int serve(const config::Config& config) {
   const bool v6 = options.host.find(':') != std::string::npos;
   const std::string url = scheme + "://" + (v6 ? "[" + options.host + "]" : options.host) + ":" +
                           std::to_string(server->port());
+  // Only the URL's scheme: the rest of a database URL may carry a password.
+  const std::string store_url = config.effective_store_url();
   log::info("listening", {{"url", url},
                           {"issuer", config.effective_issuer()},
-                          {"store", config.effective_store_url().substr(0, 7) == "sqlite:"
-                                        ? std::string_view("sqlite")
-                                        : std::string_view("other")},
+                          {"store", std::string_view(store_url).substr(0, store_url.find(':'))},
                           {"tls", options.tls}});
   std::printf("connect-auth is serving on %s\n", url.c_str());
   if (!certificate_note.empty()) {
