@@ -28,6 +28,31 @@ bool is_guid(std::string_view text) {
   return true;
 }
 
+bool is_valid_country_code(std::string_view code) {
+  return code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z';
+}
+
+// No control characters (they would corrupt logs and listings); UTF-8 is not checked.
+bool is_printable_text(std::string_view text) {
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// RFC 9562 version 4 UUID, lower case.
+std::string new_account_guid(Random& random) {
+  std::array<std::uint8_t, 16> b{};
+  random.fill(b);
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant
+  return fmt::format(
+      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
+      "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+      b[15]);
+}
+
 }  // namespace
 
 std::optional<storage::Role> parse_role(std::string_view text) {
@@ -47,29 +72,6 @@ std::string_view role_name(storage::Role role) {
     case storage::Role::kReporting: return "REPORTING";
   }
   return "REPORTING";
-}
-
-bool is_valid_country_code(std::string_view code) {
-  return code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z';
-}
-
-bool is_printable_text(std::string_view text) {
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
-
-std::string new_account_guid(Random& random) {
-  std::array<std::uint8_t, 16> b{};
-  random.fill(b);
-  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant
-  return fmt::format(
-      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
-      "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-      b[15]);
 }
 
 AdminService::AdminService(storage::Store& store, const tokens::SecretHasher& hasher,

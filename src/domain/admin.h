@@ -70,9 +70,5 @@ class AdminService {
   std::function<void()> on_change_;
 };
 
-// Exposed for tests.
-bool is_valid_country_code(std::string_view code);
-bool is_printable_text(std::string_view text);  // no control characters, valid UTF-8 not checked
-std::string new_account_guid(Random& random);   // RFC 9562 version 4 UUID, lowercase
 
 }  // namespace connect_auth::domain
