@@ -110,6 +110,44 @@ def json_text_seeds() -> dict:
     }
 
 
+def v4_body_seeds() -> dict:
+    # The seed's REFRESH_TOKEN body byte for byte (seeds/000_9ef06c382405ad3d.txt), the PASSWORD
+    # body, and one of each hostile shape of bad-inputs.md §C.
+    password = {"scope": "OFFLINE_ACCESS", "userName": "sagarzond@gmail.com", "password": "pa55 word!",
+                "grantType": "PASSWORD"}
+    return {
+        "seed_refresh": '{\n    "scope": "OFFLINE_ACCESS",\n    "refreshToken": "refresh token",\n'
+                        '    "grantType": "REFRESH_TOKEN"\n}\n',
+        "seed_refresh_compact": compact({"scope": "OFFLINE_ACCESS", "refreshToken": "refresh token",
+                                         "grantType": "REFRESH_TOKEN"}),
+        "password": compact(password),
+        "password_no_scope": compact({"grantType": "password", "userName": "u", "password": "p"}),
+        "scope_empty_and_mixed_case": compact({"grantType": "Password", "userName": "u", "password": "p",
+                                               "scope": " offline_Access  OFFLINE_ACCESS"}),
+        "scope_admin": compact({"grantType": "PASSWORD", "userName": "u", "password": "p", "scope": "admin"}),
+        "unknown_members": compact({"sub": "admin", "exp": 1e300, "x": [1, {"a": None}, True],
+                                    "grantType": "REFRESH_TOKEN", "refreshToken": "t"}),
+        "escapes": '{"grantType":"PASSWORD","userName":"Ren\\u00e9 \\"R\\" \\\\","password":"\\ud83d\\ude00"}',
+        "nosql": '{"grantType":"PASSWORD","userName":{"$ne":null},"password":{"$gt":""}}',
+        "duplicate": '{"grantType":"PASSWORD","userName":"u","password":"p","password":"q"}',
+        "nested_duplicate": '{"grantType":"PASSWORD","userName":"u","password":"p","x":{"a":1,"a":2}}',
+        "deep": '{"grantType":"PASSWORD","x":' + "[" * 40 + "]" * 40 + "}",
+        "lone_surrogate": '{"grantType":"PASSWORD","userName":"\\ud800","password":"p"}',
+        "invalid_utf8": b'{"grantType":"PASSWORD","userName":"\xc3\x28","password":"p"}',
+        "huge_number": '{"grantType":"PASSWORD","userName":"u","password":"p","n":1e999}',
+        "trailing_garbage": compact(password) + " x",
+        "two_documents": compact(password) + compact(password),
+        "comment": '{"grantType":"PASSWORD",/*c*/"userName":"u","password":"p"}',
+        "trailing_comma": '{"grantType":"PASSWORD","userName":"u","password":"p",}',
+        "top_level_array": "[" + compact(password) + "]",
+        "null": "null",
+        "unsupported_grant": compact({"grantType": "client_credentials"}),
+        "long_password": compact({"grantType": "PASSWORD", "userName": "u", "password": "p" * 1025}),
+        "content_type_charset": "#application/json; charset=utf-8\n" + compact(password),
+        "content_type_form": "#application/x-www-form-urlencoded\n" + compact(password),
+    }
+
+
 def write(target: str, seeds: dict) -> None:
     directory = ROOT / target
     shutil.rmtree(directory, ignore_errors=True)
@@ -123,3 +161,4 @@ if __name__ == "__main__":
     write("fuzz_jwt", jwt_seeds())
     write("fuzz_client_credential", credential_seeds())
     write("fuzz_json_text", json_text_seeds())
+    write("fuzz_v4_body", v4_body_seeds())

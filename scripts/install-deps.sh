@@ -13,7 +13,7 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-jwt-dev
   clang-14 libclang-rt-14-dev python3 python3-requests nodejs
 )
-bench_pkgs=(wrk nginx-light procps)
+bench_pkgs=(wrk nginx-light procps sqlite3)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

@@ -1,16 +1,23 @@
 // Where a token request's CPU goes, piece by piece, without sockets.
 #include <benchmark/benchmark.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "domain/client_credential.h"
+#include "domain/password_hasher.h"
 #include "domain/resource_access.h"
 #include "domain/v3_grant.h"
 #include "tokens/hmac_sha256.h"
+#include "tokens/rs256_key.h"
 
 namespace connect_auth {
 namespace {
@@ -92,8 +99,9 @@ BENCHMARK(BM_GrantV3)->Arg(1000)->Arg(100000);
 
 void BM_AuthenticateBearer(benchmark::State& state) {
   Fixture f(1000);
-  const std::string token = f.codec.mint(*f.view.signing_keys->signing_key(), f.api_id, 1,
-                                         f.clock.now_seconds(), f.random);
+  const std::string token =
+      f.codec.mint(*f.view.signing_keys->signing_key(tokens::JwsAlgorithm::kHs256), f.api_id, 1,
+                   f.clock.now_seconds(), f.random);
   for (auto _ : state) {
     auto principal = domain::authenticate_bearer(token, f.view, f.codec, f.clock.now_seconds());
     if (!principal) state.SkipWithError("verify failed");
@@ -101,6 +109,110 @@ void BM_AuthenticateBearer(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AuthenticateBearer);
+
+// Raw argon2id at the default v4 parameters (m = 19 MiB, t = 2, p = 1): the ceiling on password
+// grants per second. items_per_second is the aggregate rate; Threads(2) shows whether memory
+// bandwidth lets a second core add its share. A fixed iteration count keeps the case short.
+void BM_Argon2idVerify(benchmark::State& state) {
+  static const domain::PasswordHasher hasher(domain::Argon2Params{});
+  static const std::string stored = hasher.hash("bench password").value();
+  for (auto _ : state) {
+    if (!hasher.verify(stored, "bench password")) state.SkipWithError("verify failed");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Argon2idVerify)
+    ->Iterations(16)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// --- RS256 (v4 access tokens). A payload shaped like the seed's v4 claims (~330 bytes).
+const std::string& v4_payload() {
+  static const std::string payload =
+      R"({"ver":1,"jti":"AT.PMtLSSaFSL2auiEDmgOrn0fvSkCejRpZPzBMLh-1KQo","iss":"https://127.0.0.1:8443",)"
+      R"("aud":"https://127.0.0.1:8443","iat":1700000000,"exp":1700003600,"cid":"connect-auth",)"
+      R"("uid":"42","scp":["offline_access"],"sub":"ops@acme.test"})";
+  return payload;
+}
+
+const std::shared_ptr<const tokens::Rs256Key>& bench_rsa_key() {
+  static const auto key = tokens::Rs256Key::generate().value();
+  return key;
+}
+
+// Rs256Key::sign: base64url, SHA-256, RSA-2048 private operation with a pooled context.
+// Threads(2): the pool and OpenSSL's RSA blinding under two signing threads.
+void BM_Rs256Sign(benchmark::State& state) {
+  const auto& key = bench_rsa_key();
+  for (auto _ : state) benchmark::DoNotOptimize(key->sign(v4_payload()));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Rs256Sign)->Threads(1)->Threads(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// verify_jws on a ring holding the key: decode, kid lookup, RSA public operation.
+void BM_Rs256Verify(benchmark::State& state) {
+  static const tokens::KeyRing ring = [] {
+    tokens::KeyRing r;
+    r.add(bench_rsa_key(), true);
+    return r;
+  }();
+  const std::string token = bench_rsa_key()->sign(v4_payload());
+  for (auto _ : state) {
+    auto verified = tokens::verify_jws(token, ring, tokens::JwsAlgorithm::kRs256);
+    if (!verified) state.SkipWithError("verify failed");
+    benchmark::DoNotOptimize(verified);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Rs256Verify)->Threads(1)->Threads(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// Baselines: OpenSSL's one-shot EVP_DigestSign/Verify with a fresh context per call (what a
+// straightforward implementation does), over the same signing input.
+EVP_PKEY* bench_rsa_pkey() {
+  static EVP_PKEY* const pkey = [] {
+    std::vector<std::uint8_t> der = bench_rsa_key()->pkcs8_der();
+    const unsigned char* p = der.data();
+    EVP_PKEY* parsed = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()));
+    OPENSSL_cleanse(der.data(), der.size());
+    return parsed;
+  }();
+  return pkey;
+}
+
+void BM_OpenSslDigestSignPerCallRs256(benchmark::State& state) {
+  const std::string token = bench_rsa_key()->sign(v4_payload());
+  const std::string input = token.substr(0, token.rfind('.'));
+  unsigned char signature[512];
+  for (auto _ : state) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    std::size_t size = sizeof signature;
+    EVP_DigestSignInit_ex(ctx, nullptr, "SHA256", nullptr, nullptr, bench_rsa_pkey(), nullptr);
+    EVP_DigestSign(ctx, signature, &size, reinterpret_cast<const unsigned char*>(input.data()),
+                   input.size());
+    EVP_MD_CTX_free(ctx);
+    benchmark::DoNotOptimize(signature);
+  }
+}
+BENCHMARK(BM_OpenSslDigestSignPerCallRs256)->Unit(benchmark::kMicrosecond);
+
+void BM_OpenSslDigestVerifyPerCallRs256(benchmark::State& state) {
+  const std::string token = bench_rsa_key()->sign(v4_payload());
+  const std::size_t dot = token.rfind('.');
+  const std::string input = token.substr(0, dot);
+  const std::string signature = *decode_base64url(std::string_view(token).substr(dot + 1));
+  for (auto _ : state) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_DigestVerifyInit_ex(ctx, nullptr, "SHA256", nullptr, nullptr, bench_rsa_pkey(), nullptr);
+    const int ok = EVP_DigestVerify(
+        ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+        reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    EVP_MD_CTX_free(ctx);
+    if (ok != 1) state.SkipWithError("verify failed");
+  }
+}
+BENCHMARK(BM_OpenSslDigestVerifyPerCallRs256)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace connect_auth

@@ -1,16 +1,24 @@
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
+#include "app/maintenance.h"
 #include "app/services.h"
+#include "core/bounded_executor.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "domain/auth_cache.h"
+#include "domain/login_throttle.h"
+#include "domain/password_hasher.h"
 #include "domain/signing_keys.h"
 #include "domain/v3_tokens.h"
+#include "domain/v4_grant.h"
+#include "domain/v4_tokens.h"
 #include "protocol/endpoints.h"
 #include "tokens/secret_hasher.h"
 #include "transport/dev_certificate.h"
@@ -36,6 +44,21 @@ transport::Limits limits_from(const config::Config::Limits& c) {
   return limits;
 }
 
+std::size_t workers_or_cores(std::int64_t configured) {
+  if (configured > 0) return static_cast<std::size_t>(configured);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+domain::LoginThrottlePolicy throttle_policy(const config::Config::Throttle& c) {
+  domain::LoginThrottlePolicy policy;
+  policy.enabled = c.enabled;
+  policy.window_ms = c.window_seconds * 1000;
+  policy.per_user_and_source = {c.user_and_source_failures, 1'000, c.max_delay_seconds * 1000};
+  policy.per_source = {c.source_failures, 1'000, c.max_delay_seconds * 1000};
+  policy.per_user = {c.user_failures, 1'000, c.user_max_delay_seconds * 1000};
+  return policy;
+}
+
 }  // namespace
 
 int serve(const config::Config& config) {
@@ -50,7 +73,7 @@ int serve(const config::Config& config) {
 
   SystemClock clock;
   SecureRandom random;
-  if (auto ensured = domain::ensure_hs256_signing_key(store, master_key, random, clock); !ensured) {
+  if (auto ensured = domain::ensure_signing_keys(store, master_key, random, clock); !ensured) {
     return fail(ensured.error());
   }
   domain::AuthCache cache(store, master_key);
@@ -76,15 +99,6 @@ int serve(const config::Config& config) {
     }
   }
 
-  auto pepper = master_key.pepper();
-  tokens::SecretHasher hasher(pepper);  // keeps its own copy of the key
-  sodium_memzero(pepper.data(), pepper.size());
-  domain::V3TokenCodec v3_codec({config.effective_issuer(), config.tokens.v3.lifetime_seconds,
-                                 config.tokens.clock_skew_seconds});
-  std::atomic<bool> ready{false};
-  protocol::EndpointContext context{cache, v3_codec, hasher, clock, random, ready};
-  const http::Router router = protocol::build_router(context);
-
   transport::RequestObserver observer;
   if (config.log.access) {
     observer = [](const transport::RequestSummary& s) {
@@ -97,19 +111,68 @@ int serve(const config::Config& config) {
                             {"remote", s.remote_address}});
     };
   }
+  // The router is built once the bound port is known (the default issuer is the URL we serve
+  // on, and --listen HOST:0 picks the port at bind time). No handler runs before run().
+  const http::Router* router = nullptr;
   auto server = transport::make_server(
-      options, [&router](const http::Request& request) { return router.route(request); }, observer);
+      options, [&router](const http::Request& request) { return router->route(request); },
+      observer);
   if (auto started = server->start(); !started) return fail(started.error());
-
-  cache.start_polling(std::chrono::milliseconds(config.cache.poll_interval_ms), clock);
   const std::string scheme = options.tls ? "https" : "http";
   const bool v6 = options.host.find(':') != std::string::npos;
   const std::string url = scheme + "://" + (v6 ? "[" + options.host + "]" : options.host) + ":" +
                           std::to_string(server->port());
+  const std::string issuer = config.issuer.empty() ? url : config.issuer;
+  const std::string audience = config.tokens.v4.audience.empty() ? issuer : config.tokens.v4.audience;
+
+  auto pepper = master_key.pepper();
+  tokens::SecretHasher hasher(pepper);  // keeps its own copy of the key
+  sodium_memzero(pepper.data(), pepper.size());
+  domain::V3TokenCodec v3_codec(
+      {issuer, config.tokens.v3.lifetime_seconds, config.tokens.clock_skew_seconds});
+  auto passwords = domain::PasswordHasher::create(
+      {static_cast<std::uint64_t>(config.password.argon2_memory_kib) * 1024,
+       static_cast<std::uint64_t>(config.password.argon2_iterations)});
+  if (!passwords) return fail(passwords.error());
+  domain::LoginThrottle throttle(store, throttle_policy(config.throttle));
+  domain::V4TokenCodec v4_codec({issuer, audience, config.tokens.v4.client_id,
+                                 config.tokens.v4.lifetime_seconds,
+                                 config.tokens.clock_skew_seconds});
+  domain::V4GrantService v4_grants(store, v4_codec, *passwords, hasher, throttle, clock, random,
+                                   {config.refresh_token.grace_period_seconds,
+                                    config.refresh_token.idle_lifetime_seconds,
+                                    config.refresh_token.absolute_lifetime_seconds});
+  // Declared after the server so they are stopped first: a task still queued at shutdown
+  // answers 503 through the server's (still existing) event loops.
+  // Password hashing runs at low priority so argon2 never delays the event loops' requests.
+  BoundedExecutor password_executor({"password", workers_or_cores(config.password.workers),
+                                     static_cast<std::size_t>(config.password.queue),
+                                     /*low_priority=*/true});
+  BoundedExecutor token_executor({"grants", workers_or_cores(config.grants.workers),
+                                  static_cast<std::size_t>(config.grants.queue),
+                                  /*low_priority=*/false});
+  std::atomic<bool> ready{false};
+  protocol::EndpointContext context{cache, v3_codec, hasher, clock, random, ready};
+  context.v4_codec = &v4_codec;
+  context.v4_grants = &v4_grants;
+  context.password_executor = &password_executor;
+  context.token_executor = &token_executor;
+  const http::Router routes = protocol::build_router(context);
+  router = &routes;
+
+  Maintenance maintenance(
+      store, master_key, clock,
+      {config.signing_keys.rotation_days * 86'400, config.signing_keys.publish_delay_seconds,
+       std::max(config.tokens.v3.lifetime_seconds, config.tokens.v4.lifetime_seconds) +
+           config.tokens.clock_skew_seconds,
+       config.refresh_token.idle_lifetime_seconds * 1000, config.throttle.window_seconds * 1000});
+  maintenance.start();
+
+  cache.start_polling(std::chrono::milliseconds(config.cache.poll_interval_ms), clock);
   // Only the URL's scheme: the rest of a database URL may carry a password.
   const std::string store_url = config.effective_store_url();
   log::info("listening", {{"url", url},
-                          {"issuer", config.effective_issuer()},
+                          {"issuer", issuer},
                           {"store", std::string_view(store_url).substr(0, store_url.find(':'))},
                           {"tls", options.tls}});
   std::printf("connect-auth is serving on %s\n", url.c_str());
@@ -126,6 +189,9 @@ int serve(const config::Config& config) {
 
   server->run();  // returns after SIGTERM/SIGINT and draining
   ready.store(false, std::memory_order_release);
+  maintenance.stop();
+  password_executor.stop();
+  token_executor.stop();
   cache.stop_polling();
   log::info("stopped");
   return 0;

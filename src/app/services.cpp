@@ -3,8 +3,35 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <span>
+
+#include <sodium.h>
+
+#include "core/base64.h"
 
 namespace connect_auth::app {
+namespace {
+
+// The key from the environment (a secret manager) wins over the file, which is created on first
+// use only when no key was given.
+Result<tokens::MasterKey> load_master_key(const config::Config& config) {
+  if (config.secrets.master_key.empty()) {
+    return tokens::MasterKey::load(config.effective_master_key_file(), /*create=*/true);
+  }
+  auto bytes = decode_base64(config.secrets.master_key);
+  if (!bytes || bytes->size() != tokens::MasterKey::kSize) {
+    if (bytes) sodium_memzero(bytes->data(), bytes->size());
+    return make_error(ErrorCode::kInvalidRequest,
+                      "secrets.master_key must be the base64 of exactly 32 bytes");
+  }
+  auto key = tokens::MasterKey::from_bytes(
+      std::span<const std::uint8_t, tokens::MasterKey::kSize>(
+          reinterpret_cast<const std::uint8_t*>(bytes->data()), tokens::MasterKey::kSize));
+  sodium_memzero(bytes->data(), bytes->size());
+  return key;
+}
+
+}  // namespace
 
 Result<OpenedStore> open_data(const config::Config& config) {
   std::error_code ec;
@@ -17,7 +44,7 @@ Result<OpenedStore> open_data(const config::Config& config) {
     }
     ::chmod(data_dir.c_str(), 0700);
   }
-  auto master_key = tokens::MasterKey::load(config.effective_master_key_file(), /*create=*/true);
+  auto master_key = load_master_key(config);
   if (!master_key) return std::move(master_key).error();
   auto store = storage::open_store(config.effective_store_url());
   if (!store) return std::move(store).error();

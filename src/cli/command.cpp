@@ -16,6 +16,7 @@ int exit_code_for(ErrorCode code) {
     case ErrorCode::kStorageNotFound: return kExitNotFound;
     case ErrorCode::kStorageConflict: return kExitConflict;
     case ErrorCode::kStorageUnavailable: return kExitUnavailable;
+    case ErrorCode::kServiceBusy: return kExitUnavailable;
     default: return kExitFailure;
   }
 }
@@ -59,11 +60,18 @@ Result<std::unique_ptr<AdminSession>> AdminSession::open(const GlobalOptions& op
   auto opened = app::open_data(*config);
   if (!opened) return std::move(opened).error();
   std::unique_ptr<AdminSession> session(new AdminSession());
+  session->config_ = std::move(*config);
   session->opened_ = std::move(*opened);
   session->pepper_ = session->opened_.master_key->pepper();
   session->hasher_ = std::make_unique<tokens::SecretHasher>(session->pepper_);
+  auto passwords = domain::PasswordHasher::create(
+      {static_cast<std::uint64_t>(session->config_.password.argon2_memory_kib) * 1024,
+       static_cast<std::uint64_t>(session->config_.password.argon2_iterations)});
+  if (!passwords) return std::move(passwords).error();
+  session->passwords_ = std::make_unique<domain::PasswordHasher>(std::move(*passwords));
   session->service_ = std::make_unique<domain::AdminService>(
-      *session->opened_.store, *session->hasher_, session->random_, session->clock_);
+      *session->opened_.store, *session->hasher_, *session->passwords_, session->random_,
+      session->clock_);
   return session;
 }
 
@@ -76,6 +84,17 @@ void on_admin_command(CLI::App* command, CommandContext& context,
       auto session = AdminSession::open(context.options);
       if (!session) return report(session.error());
       return body((*session)->admin(), context.options.json);
+    };
+  });
+}
+
+void on_session_command(CLI::App* command, CommandContext& context,
+                        std::function<int(AdminSession&, bool json)> body) {
+  command->callback([&context, body = std::move(body)] {
+    context.action = [&context, body] {
+      auto session = AdminSession::open(context.options);
+      if (!session) return report(session.error());
+      return body(**session, context.options.json);
     };
   });
 }

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "domain/admin.h"
+#include "domain/password_hasher.h"
 #include "tokens/secret_hasher.h"
 
 namespace connect_auth::cli {
@@ -69,14 +70,21 @@ class AdminSession {
   static Result<std::unique_ptr<AdminSession>> open(const GlobalOptions& options);
   ~AdminSession();
   domain::AdminService& admin() { return *service_; }
+  const config::Config& config() const { return config_; }
+  storage::Store& store() { return *opened_.store; }
+  const tokens::MasterKey& master_key() const { return *opened_.master_key; }
+  const Clock& clock() const { return clock_; }
+  Random& random() { return random_; }
 
  private:
   AdminSession() = default;
+  config::Config config_;
   app::OpenedStore opened_;
   SystemClock clock_;
   SecureRandom random_;
   std::array<std::uint8_t, 32> pepper_{};
   std::unique_ptr<tokens::SecretHasher> hasher_;
+  std::unique_ptr<domain::PasswordHasher> passwords_;
   std::unique_ptr<domain::AdminService> service_;
 };
 
@@ -84,10 +92,15 @@ class AdminSession {
 void on_admin_command(CLI::App* command, CommandContext& context,
                       std::function<int(domain::AdminService&, bool json)> body);
 
+// Like on_admin_command, for commands that need more than the AdminService.
+void on_session_command(CLI::App* command, CommandContext& context,
+                        std::function<int(AdminSession&, bool json)> body);
+
 void add_serve_command(CLI::App& app, CommandContext& context);
 void add_account_commands(CLI::App& app, CommandContext& context);
 void add_user_commands(CLI::App& app, CommandContext& context);
 void add_key_commands(CLI::App& app, CommandContext& context);
 void add_config_commands(CLI::App& app, CommandContext& context);
+void add_signing_key_commands(CLI::App& app, CommandContext& context);
 
 }  // namespace connect_auth::cli

@@ -29,6 +29,23 @@ void add_user_commands(CLI::App& app, CommandContext& context) {
     return kExitOk;
   });
 
+  auto* set_password = user->add_subcommand(
+      "set-password",
+      "Set a user's password (read from standard input or a prompt); ends their sessions");
+  set_password->add_option("--user-name", args->user_name, "Login name")->required();
+  on_admin_command(set_password, context, [args](domain::AdminService& admin, bool json) {
+    auto password = read_password();
+    if (!password) return report(password.error());
+    auto done = admin.set_user_password(args->user_name, *password);
+    sodium_memzero(password->data(), password->size());
+    if (!done) return report(done.error());
+    print_line(json ? fmt::format(R"({{"userName":{},"passwordChanged":true}})",
+                                  json_string(args->user_name))
+                    : fmt::format("password of {} changed; their sessions have ended",
+                                  args->user_name));
+    return kExitOk;
+  });
+
   auto* grant = user->add_subcommand("grant", "Give a user a role on an account");
   grant->add_option("--user-name", args->user_name, "Login name")->required();
   grant->add_option("--account", args->guid, "accountGuid")->required();

@@ -57,6 +57,53 @@ const std::vector<KeySpec>& schema() {
        "Leeway when checking token exp/iat/nbf against this node's clock."},
       {"tokens.v3.lifetime_seconds", CA_INT(tokens.v3.lifetime_seconds), 60, 86'400,
        "Lifetime of v3 access tokens (expires_in)."},
+      {"tokens.v4.lifetime_seconds", CA_INT(tokens.v4.lifetime_seconds), 60, 86'400,
+       "Lifetime of v4 access tokens (expiresIn)."},
+      {"tokens.v4.audience", CA_STRING(tokens.v4.audience), 0, 0,
+       "Audience put in v4 access tokens (aud). Empty: the issuer."},
+      {"tokens.v4.client_id", CA_STRING(tokens.v4.client_id), 0, 0,
+       "Client id put in v4 access tokens (cid): the first-party client of user logins."},
+      {"refresh_token.grace_period_seconds", CA_INT(refresh_token.grace_period_seconds), 0, 60,
+       "A rotated refresh token presented again within this is answered normally (a client's "
+       "retry); after it, the whole family is revoked. 0: never."},
+      {"refresh_token.idle_lifetime_seconds", CA_INT(refresh_token.idle_lifetime_seconds), 60,
+       400LL * 86'400, "A refresh token unused this long after it was issued expires."},
+      {"refresh_token.absolute_lifetime_seconds",
+       CA_INT(refresh_token.absolute_lifetime_seconds), 60, 3650LL * 86'400,
+       "No refresh token of a login is accepted after this (a new password login is needed)."},
+      {"password.argon2_memory_kib", CA_INT(password.argon2_memory_kib), 19 * 1024,
+       4 * 1024 * 1024, "argon2id memory per password hash (KiB); OWASP minimum 19456."},
+      {"password.argon2_iterations", CA_INT(password.argon2_iterations), 2, 64,
+       "argon2id passes per password hash; OWASP minimum 2."},
+      {"password.workers", CA_INT(password.workers), 0, 256,
+       "Threads that verify passwords, at low priority. 0: one per CPU core."},
+      {"password.queue", CA_INT(password.queue), 1, 100'000,
+       "Password requests waiting for a worker; beyond this they get 503 at once."},
+      {"grants.workers", CA_INT(grants.workers), 0, 256,
+       "Threads for refresh-token grants. They mostly wait for the durable commit, which "
+       "concurrent grants share, so more threads than cores. 0: one per core."},
+      {"grants.queue", CA_INT(grants.queue), 1, 1'000'000,
+       "Refresh requests waiting for a worker; beyond this they get 503 at once."},
+      {"throttle.enabled", CA_BOOL(throttle.enabled), 0, 0,
+       "Slow down password guessing (429 + Retry-After), counted across all nodes."},
+      {"throttle.window_seconds", CA_INT(throttle.window_seconds), 1, 86'400,
+       "Failures are counted until this long after the last one."},
+      {"throttle.user_and_source_failures", CA_INT(throttle.user_and_source_failures), 1, 1000,
+       "Failed logins for one user name from one address before backoff starts."},
+      {"throttle.source_failures", CA_INT(throttle.source_failures), 1, 100'000,
+       "Failed logins from one address (any user name) before backoff starts."},
+      {"throttle.user_failures", CA_INT(throttle.user_failures), 1, 100'000,
+       "Failed logins for one user name from all addresses before backoff starts."},
+      {"throttle.max_delay_seconds", CA_INT(throttle.max_delay_seconds), 1, 86'400,
+       "Longest backoff (1 s doubling per failure) for an address or user name + address."},
+      {"throttle.user_max_delay_seconds", CA_INT(throttle.user_max_delay_seconds), 1, 3600,
+       "Longest backoff for a user name across all addresses: short, so nobody can lock a "
+       "victim out."},
+      {"signing_keys.rotation_days", CA_INT(signing_keys.rotation_days), 0, 3650,
+       "Signing keys are rotated when the signing one is this old. 0: only on demand."},
+      {"signing_keys.publish_delay_seconds", CA_INT(signing_keys.publish_delay_seconds), 1,
+       86'400,
+       "A new signing key is published (JWKS, every node) this long before it signs."},
       {"store.url", CA_STRING(store.url), 0, 0,
        "Database URL, sqlite:PATH or sqlite:///ABSOLUTE/PATH. Empty: "
        "sqlite:<data_dir>/connect-auth.db."},
@@ -69,6 +116,9 @@ const std::vector<KeySpec>& schema() {
        "File with the 256-bit master key (base64, mode 0600). Empty: "
        "<data_dir>/secrets/master.key, "
        "generated on first start."},
+      {"secrets.master_key", CA_STRING(secrets.master_key), 0, 0,
+       "The master key itself (base64 of 32 bytes), e.g. CONNECT_AUTH_SECRETS_MASTER_KEY from a "
+       "secret manager. Overrides secrets.master_key_file."},
   };
   return keys;
 }

@@ -43,7 +43,45 @@ struct Config {
     struct V3 {
       std::int64_t lifetime_seconds = 1200;
     } v3;
+    struct V4 {
+      std::int64_t lifetime_seconds = 3600;
+      std::string audience;  // empty: the issuer
+      std::string client_id = "connect-auth";
+    } v4;
   } tokens;
+
+  struct RefreshToken {
+    std::int64_t grace_period_seconds = 30;
+    std::int64_t idle_lifetime_seconds = 7 * 86'400;
+    std::int64_t absolute_lifetime_seconds = 90 * 86'400;
+  } refresh_token;
+
+  struct Password {
+    std::int64_t argon2_memory_kib = 19 * 1024;  // OWASP minimum for argon2id
+    std::int64_t argon2_iterations = 2;
+    std::int64_t workers = 0;  // 0: one per CPU core
+    std::int64_t queue = 64;
+  } password;
+
+  struct Grants {
+    std::int64_t workers = 16;  // refresh-token grants: mostly waiting on a shared commit
+    std::int64_t queue = 1024;
+  } grants;
+
+  struct Throttle {
+    bool enabled = true;
+    std::int64_t window_seconds = 900;
+    std::int64_t user_and_source_failures = 5;
+    std::int64_t source_failures = 20;
+    std::int64_t user_failures = 100;
+    std::int64_t max_delay_seconds = 900;
+    std::int64_t user_max_delay_seconds = 60;
+  } throttle;
+
+  struct SigningKeys {
+    std::int64_t rotation_days = 90;  // 0: only on demand (connect-auth signing-key rotate)
+    std::int64_t publish_delay_seconds = 300;
+  } signing_keys;
 
   struct Store {
     std::string url;  // empty: sqlite:<data_dir>/connect-auth.db
@@ -60,6 +98,7 @@ struct Config {
 
   struct Secrets {
     std::string master_key_file;  // empty: <data_dir>/secrets/master.key
+    std::string master_key;       // base64; when set, the file is not used
   } secrets;
 
   // Derived values (after defaults are applied).

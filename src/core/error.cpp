@@ -22,6 +22,7 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kStorageNotFound: return "not_found";
     case ErrorCode::kStorageConflict: return "conflict";
     case ErrorCode::kStorageUnavailable: return "temporarily_unavailable";
+    case ErrorCode::kServiceBusy: return "temporarily_unavailable";
     case ErrorCode::kInternal: return "server_error";
   }
   return "server_error";

@@ -32,6 +32,8 @@ enum class ErrorCode : std::uint8_t {
   kStorageNotFound,
   kStorageConflict,
   kStorageUnavailable,
+  // A bounded worker pool is full: 503 with Retry-After, answered at once (never queued).
+  kServiceBusy,
   // A bug or an unexpected library failure; the wire never sees its description.
   kInternal,
 };
@@ -43,6 +45,8 @@ struct Error {
   ErrorCode code;
   // Safe to show to a client: never a secret, SQL, a path or a library message.
   std::string description;
+  // For kTooManyRequests and kServiceBusy: the Retry-After the client is given (0 = default 1).
+  std::int32_t retry_after_seconds = 0;
 };
 
 inline Error make_error(ErrorCode code, std::string description) {

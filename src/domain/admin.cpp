@@ -1,7 +1,6 @@
 #include "domain/admin.h"
 
 #include <fmt/format.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <array>
@@ -75,8 +74,17 @@ std::string_view role_name(storage::Role role) {
 }
 
 AdminService::AdminService(storage::Store& store, const tokens::SecretHasher& hasher,
+                           const PasswordHasher& passwords, Random& random, const Clock& clock)
+    : store_(store), hasher_(hasher), passwords_(passwords), random_(random), clock_(clock) {}
+
+AdminService::AdminService(storage::Store& store, const tokens::SecretHasher& hasher,
                            Random& random, const Clock& clock)
-    : store_(store), hasher_(hasher), random_(random), clock_(clock) {}
+    : store_(store),
+      hasher_(hasher),
+      owned_passwords_(std::make_unique<const PasswordHasher>(Argon2Params{})),
+      passwords_(*owned_passwords_),
+      random_(random),
+      clock_(clock) {}
 
 std::string AdminService::new_api_id() {
   // 25 symbols of [A-Z0-9], uniform: bytes ≥ 252 are redrawn (252 = 7 × 36).
@@ -135,15 +143,27 @@ Result<std::int64_t> AdminService::create_user(std::string_view user_name,
   if (password.size() < kMinPasswordBytes || password.size() > kMaxPasswordBytes) {
     return invalid("password must be 8-1024 bytes long");
   }
-  std::array<char, crypto_pwhash_STRBYTES> hash{};
-  if (crypto_pwhash_str_alg(hash.data(), password.data(), password.size(),
-                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return make_error(ErrorCode::kInternal, "out of memory while hashing the password");
-  }
-  auto id = store_.create_user(user_name, hash.data());
+  auto hash = passwords_.hash(password);
+  if (!hash) return std::move(hash).error();
+  auto id = store_.create_user(user_name, *hash);
   if (id) changed();
   return id;
+}
+
+Result<void> AdminService::set_user_password(std::string_view user_name,
+                                             std::string_view password) {
+  if (password.size() < kMinPasswordBytes || password.size() > kMaxPasswordBytes) {
+    return invalid("password must be 8-1024 bytes long");
+  }
+  auto user = store_.find_user_by_name(user_name);
+  if (!user) return std::move(user).error();
+  auto hash = passwords_.hash(password);
+  if (!hash) return std::move(hash).error();
+  // The store also ends the user's sessions: refresh families revoked, older access tokens
+  // refused (sessions_not_before).
+  auto done = store_.set_user_password(user->id, *hash);
+  if (done) changed();
+  return done;
 }
 
 Result<void> AdminService::set_user_disabled(std::string_view user_name, bool disabled) {

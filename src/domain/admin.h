@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/result.h"
+#include "domain/password_hasher.h"
 #include "storage/store.h"
 #include "tokens/secret_hasher.h"
 
@@ -33,6 +35,11 @@ std::string_view role_name(storage::Role role);
 
 class AdminService {
  public:
+  // `passwords` hashes user passwords and must outlive the service (share the server's, so both
+  // use the same configured parameters).
+  AdminService(storage::Store& store, const tokens::SecretHasher& hasher,
+               const PasswordHasher& passwords, Random& random, const Clock& clock);
+  // Hashes user passwords with its own PasswordHasher at the default Argon2Params{}.
   AdminService(storage::Store& store, const tokens::SecretHasher& hasher, Random& random,
                const Clock& clock);
 
@@ -44,6 +51,9 @@ class AdminService {
   Result<std::vector<storage::Account>> list_accounts();
 
   Result<std::int64_t> create_user(std::string_view user_name, std::string_view password);
+  // Replaces the password and ends every session of the user (refresh tokens and access tokens
+  // issued before now).
+  Result<void> set_user_password(std::string_view user_name, std::string_view password);
   Result<void> set_user_disabled(std::string_view user_name, bool disabled);
   Result<void> grant_role(std::string_view user_name, std::string_view account_guid,
                           storage::Role role);
@@ -65,10 +75,11 @@ class AdminService {
 
   storage::Store& store_;
   const tokens::SecretHasher& hasher_;
+  std::unique_ptr<const PasswordHasher> owned_passwords_;  // set by the 4-argument constructor
+  const PasswordHasher& passwords_;
   Random& random_;
   const Clock& clock_;
   std::function<void()> on_change_;
 };
-
 
 }  // namespace connect_auth::domain

@@ -1,9 +1,15 @@
 #include "domain/auth_cache.h"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <array>
 #include <condition_variable>
+#include <optional>
+#include <span>
 
 #include "core/log.h"
+#include "tokens/rs256_key.h"
 
 namespace connect_auth::domain {
 namespace {
@@ -38,33 +44,100 @@ std::shared_ptr<const AccountEntry> make_account_entry(const storage::Account& a
   return entry;
 }
 
+// Roles are added by the caller, from the snapshot's grants or list_roles.
+std::shared_ptr<UserEntry> make_user_entry(const storage::User& user) {
+  auto entry = std::make_shared<UserEntry>();
+  entry->user_name = user.user_name;
+  entry->disabled = user.disabled;
+  entry->sessions_not_before = user.sessions_not_before;
+  return entry;
+}
+
+}  // namespace
+
+namespace {
+
+Result<std::shared_ptr<const tokens::JwsKey>> make_jws_key(tokens::JwsAlgorithm algorithm,
+                                                           const std::string& kid,
+                                                           std::span<const std::uint8_t> material) {
+  switch (algorithm) {
+    case tokens::JwsAlgorithm::kHs256: {
+      auto key = tokens::Hs256Key::create(kid, material);
+      if (!key) return std::move(key).error();
+      return std::shared_ptr<const tokens::JwsKey>(std::move(*key));
+    }
+    case tokens::JwsAlgorithm::kRs256: {
+      auto key = tokens::Rs256Key::from_pkcs8_der(kid, material);
+      if (!key) return std::move(key).error();
+      return std::shared_ptr<const tokens::JwsKey>(std::move(*key));
+    }
+  }
+  return make_error(ErrorCode::kInternal, "unknown signing algorithm");
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const tokens::KeyRing>> open_key_ring(
-    const std::vector<storage::SigningKey>& stored, const tokens::MasterKey& master_key) {
-  auto ring = std::make_shared<tokens::KeyRing>();
-  const storage::SigningKey* newest_active = nullptr;
+    const std::vector<storage::SigningKey>& stored, const tokens::MasterKey& master_key,
+    std::int64_t now) {
+  constexpr std::size_t kAlgorithms = tokens::kJwsAlgorithmCount;
+  // Per algorithm: the active key that may sign now with the latest (activates_at, kid); the
+  // same among superseded (inactive) keys; whether an active successor is scheduled.
+  std::array<const storage::SigningKey*, kAlgorithms> signer{};
+  std::array<const storage::SigningKey*, kAlgorithms> superseded{};
+  std::array<bool, kAlgorithms> scheduled{};
+  std::optional<std::int64_t> rebuild_at;
+  const auto note = [&rebuild_at](std::int64_t at) {
+    if (!rebuild_at || at < *rebuild_at) rebuild_at = at;
+  };
+  const auto later = [](const storage::SigningKey* best, const storage::SigningKey& key) {
+    return best == nullptr || key.activates_at > best->activates_at ||
+           (key.activates_at == best->activates_at && key.kid > best->kid);
+  };
+  const auto usable = [now](const storage::SigningKey& key) {
+    // Unknown algorithms (a newer version's keys) are not ours to use; retired keys are gone.
+    return tokens::parse_algorithm(key.algorithm).has_value() &&
+           (!key.retired_at || *key.retired_at > now);
+  };
   for (const auto& key : stored) {
-    if (key.algorithm == "HS256" && !key.retired_at && key.active &&
-        (newest_active == nullptr || key.created_at > newest_active->created_at ||
-         (key.created_at == newest_active->created_at && key.kid > newest_active->kid))) {
-      newest_active = &key;
+    if (!usable(key)) continue;
+    const auto index = static_cast<std::size_t>(*tokens::parse_algorithm(key.algorithm));
+    if (key.retired_at) note(*key.retired_at);
+    if (key.activates_at > now) {
+      note(key.activates_at);
+      scheduled[index] = scheduled[index] || key.active;
+    } else if (key.active) {
+      if (later(signer[index], key)) signer[index] = &key;
+    } else if (later(superseded[index], key)) {
+      superseded[index] = &key;
     }
   }
+  // Rotation marks the previous keys inactive at once, while their successor only signs after
+  // the publish delay: until then the newest superseded key keeps signing, so issuing never
+  // stops. Without a scheduled successor an inactive key never signs.
+  for (std::size_t i = 0; i < kAlgorithms; ++i) {
+    if (signer[i] == nullptr && scheduled[i]) signer[i] = superseded[i];
+  }
+
+  auto ring = std::make_shared<tokens::KeyRing>();
   for (const auto& key : stored) {
-    if (key.algorithm != "HS256" || key.retired_at) continue;
+    if (!usable(key)) continue;
+    const tokens::JwsAlgorithm algorithm = *tokens::parse_algorithm(key.algorithm);
     auto material = master_key.open(key.sealed_material);
     if (!material) return std::move(material).error();
-    auto hs256 = tokens::Hs256Key::create(key.kid, *material);
-    if (!hs256) return std::move(hs256).error();
-    ring->add(std::move(*hs256), &key == newest_active);
+    auto opened = make_jws_key(algorithm, key.kid, *material);
+    sodium_memzero(material->data(), material->size());
+    if (!opened) return std::move(opened).error();
+    ring->add(std::move(*opened), &key == signer[static_cast<std::size_t>(algorithm)]);
   }
+  ring->set_rebuild_at(rebuild_at);
   return std::shared_ptr<const tokens::KeyRing>(std::move(ring));
 }
 
-AuthCache::AuthCache(storage::Store& store, const tokens::MasterKey& master_key)
+AuthCache::AuthCache(storage::Store& store, const tokens::MasterKey& master_key, const Clock* clock)
     : store_(store),
       master_key_(master_key),
+      clock_(clock != nullptr ? *clock : system_clock_),
       instance_id_(next_instance_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 AuthCache::~AuthCache() { stop_polling(); }
@@ -95,9 +168,7 @@ Result<void> AuthCache::load() {
 Result<void> AuthCache::reload_all() {
   auto snapshot = store_.load_auth_snapshot();
   if (!snapshot) return std::move(snapshot).error();
-  auto signing = store_.list_signing_keys();
-  if (!signing) return std::move(signing).error();
-  auto ring = open_key_ring(*signing, master_key_);
+  auto ring = load_key_ring();
   if (!ring) return std::move(ring).error();
 
   auto view = std::make_shared<AuthView>();
@@ -110,9 +181,7 @@ Result<void> AuthCache::reload_all() {
   }
   std::unordered_map<std::int64_t, std::shared_ptr<UserEntry>> users;
   for (const auto& user : snapshot->users) {
-    auto entry = std::make_shared<UserEntry>();
-    entry->disabled = user.disabled;
-    users.emplace(user.id, std::move(entry));
+    users.emplace(user.id, make_user_entry(user));
   }
   for (const auto& grant : snapshot->grants) {
     auto it = users.find(grant.user_id);
@@ -138,11 +207,16 @@ Result<void> AuthCache::refresh() {
     if (changes.error().code == ErrorCode::kStorageNotFound) return reload_all();
     return std::move(changes).error();
   }
-  if (changes->empty()) return Ok{};
+  // A key's activation or retirement time has come: the ring changes with no row changing.
+  const std::optional<std::int64_t> rebuild_at =
+      base->signing_keys ? base->signing_keys->rebuild_at() : std::nullopt;
+  const bool ring_due = rebuild_at && *rebuild_at <= clock_.now_seconds();
+  if (changes->empty() && !ring_due) return Ok{};
   if (changes->size() > kMaxIncrementalChanges) return reload_all();
 
   // Copy-on-write: the new view shares every unchanged entry with the old one.
   auto view = std::make_shared<AuthView>(*base);
+  bool ring_reloaded = false;
   for (const storage::Change& change : *changes) {
     switch (change.kind) {
       case storage::ChangeKind::kApiKey: {
@@ -182,25 +256,36 @@ Result<void> AuthCache::refresh() {
         }
         auto roles = store_.list_roles(user_id);
         if (!roles) return std::move(roles).error();
-        auto entry = std::make_shared<UserEntry>();
-        entry->disabled = user->disabled;
+        auto entry = make_user_entry(*user);
         for (const auto& grant : *roles) entry->account_guids.insert(grant.account_guid);
         view->users.insert_or_assign(user_id, std::move(entry));
         break;
       }
       case storage::ChangeKind::kSigningKey: {
-        auto signing = store_.list_signing_keys();
-        if (!signing) return std::move(signing).error();
-        auto ring = open_key_ring(*signing, master_key_);
+        // The ring is read whole, so one read covers every key change of this batch.
+        if (ring_reloaded) break;
+        auto ring = load_key_ring();
         if (!ring) return std::move(ring).error();
         view->signing_keys = std::move(*ring);
+        ring_reloaded = true;
         break;
       }
     }
     view->change_seq = change.seq;
   }
+  if (ring_due && !ring_reloaded) {
+    auto ring = load_key_ring();
+    if (!ring) return std::move(ring).error();
+    view->signing_keys = std::move(*ring);
+  }
   publish(std::move(view));
   return Ok{};
+}
+
+Result<std::shared_ptr<const tokens::KeyRing>> AuthCache::load_key_ring() {
+  auto signing = store_.list_signing_keys();
+  if (!signing) return std::move(signing).error();
+  return open_key_ring(*signing, master_key_, clock_.now_seconds());
 }
 
 void AuthCache::start_polling(std::chrono::milliseconds interval, const Clock& clock) {

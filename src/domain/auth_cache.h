@@ -29,7 +29,10 @@ namespace connect_auth::domain {
 
 class AuthCache {
  public:
-  AuthCache(storage::Store& store, const tokens::MasterKey& master_key);
+  // `clock` (default: the system clock) decides which signing keys sign and verify; see
+  // open_key_ring.
+  AuthCache(storage::Store& store, const tokens::MasterKey& master_key,
+            const Clock* clock = nullptr);
   ~AuthCache();
   AuthCache(const AuthCache&) = delete;
   AuthCache& operator=(const AuthCache&) = delete;
@@ -50,10 +53,13 @@ class AuthCache {
 
  private:
   Result<void> reload_all();
+  Result<std::shared_ptr<const tokens::KeyRing>> load_key_ring();
   void publish(std::shared_ptr<const AuthView> view);
 
   storage::Store& store_;
   const tokens::MasterKey& master_key_;
+  SystemClock system_clock_;  // used when no clock is given
+  const Clock& clock_;
   std::mutex refresh_mutex_;  // one refresher at a time
   mutable std::mutex publish_mutex_;
   std::shared_ptr<const AuthView> current_;
@@ -62,9 +68,16 @@ class AuthCache {
   std::jthread poller_;
 };
 
-// Builds the key ring from stored signing keys: every key that is not retired verifies; the
-// newest active one signs.
+// Builds the key ring from stored signing keys as of `now`:
+//   - a key retired at or before now is left out; every other key verifies (and RS256 keys are
+//     published in the JWKS);
+//   - per algorithm, the active key with activates_at <= now and the greatest activates_at (ties:
+//     greatest kid) signs. While a rotation's successor waits for its activates_at, the previous
+//     (now inactive, not retired) key with the greatest activates_at keeps signing.
+// The ring's rebuild_at() is the earliest future activates_at or retired_at: the ring must be
+// rebuilt then (AuthCache::refresh does).
 Result<std::shared_ptr<const tokens::KeyRing>> open_key_ring(
-    const std::vector<storage::SigningKey>& stored, const tokens::MasterKey& master_key);
+    const std::vector<storage::SigningKey>& stored, const tokens::MasterKey& master_key,
+    std::int64_t now);
 
 }  // namespace connect_auth::domain

@@ -38,7 +38,11 @@ struct AccountEntry {
 };
 
 struct UserEntry {
+  std::string user_name;
   bool disabled = false;
+  // v4 access tokens issued (iat) before this unix second are refused: the store moves it on
+  // every disable and password change, so those end every session at once.
+  std::int64_t sessions_not_before = 0;
   std::unordered_set<std::string> account_guids;  // accounts where the user holds a role
 };
 

@@ -12,8 +12,8 @@ Result<IssuedV3Token> grant_v3_token(const ClientCredential& credential, const A
   if (key == nullptr || !secret_ok || owner == nullptr || owner->disabled) {
     return make_error(ErrorCode::kInvalidClient, "client authentication failed");
   }
-  const tokens::Hs256Key* signing_key =
-      view.signing_keys ? view.signing_keys->signing_key() : nullptr;
+  const tokens::JwsKey* signing_key =
+      view.signing_keys ? view.signing_keys->signing_key(tokens::JwsAlgorithm::kHs256) : nullptr;
   if (signing_key == nullptr) {
     return make_error(ErrorCode::kStorageUnavailable, "no signing key is available");
   }

@@ -34,12 +34,17 @@ class V3TokenCodec {
 
   const V3TokenSettings& settings() const { return settings_; }
 
-  std::string mint(const tokens::Hs256Key& key, std::string_view api_id, std::int64_t generation,
+  // `key` must be an HS256 key (KeyRing::signing_key(kHs256)): v3 verification refuses any
+  // other algorithm.
+  std::string mint(const tokens::JwsKey& key, std::string_view api_id, std::int64_t generation,
                    std::int64_t now, Random& random) const;
 
-  // Signature, time window, issuer, and the jti shape. Every failure is kInvalidToken.
+  // Signature (HS256 keys only, so a v4 token never passes as v3), time window, issuer, and the
+  // jti shape. Every failure is kInvalidToken.
   Result<V3TokenClaims> verify(std::string_view token, const tokens::KeyRing& keys,
                                std::int64_t now) const;
+  // The claims part alone, for a payload whose HS256 signature tokens::verify_jws has checked.
+  Result<V3TokenClaims> verify_claims(std::string_view payload_json, std::int64_t now) const;
 
  private:
   V3TokenSettings settings_;

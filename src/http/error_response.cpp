@@ -1,5 +1,6 @@
 #include "http/error_response.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/json_text.h"
@@ -26,6 +27,7 @@ int status_for(ErrorCode code) noexcept {
     case ErrorCode::kStorageNotFound: return 404;
     case ErrorCode::kStorageConflict: return 409;
     case ErrorCode::kStorageUnavailable: return 503;
+    case ErrorCode::kServiceBusy: return 503;
     case ErrorCode::kInternal: return 500;
   }
   return 500;
@@ -72,8 +74,8 @@ Response error_response(const Error& error, std::string_view allow) {
   if (error.code == ErrorCode::kMethodNotAllowed && !allow.empty()) {
     response.add_header("Allow", std::string(allow));
   }
-  if (error.code == ErrorCode::kTooManyRequests) {
-    response.add_header("Retry-After", "1");
+  if (error.code == ErrorCode::kTooManyRequests || error.code == ErrorCode::kServiceBusy) {
+    response.add_header("Retry-After", std::to_string(std::max(1, error.retry_after_seconds)));
   }
 
   response.body.reserve(48 + description.size());

@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include "http/error_response.h"
+
 namespace connect_auth::http {
 
 std::string_view method_name(Method method) noexcept {
@@ -41,6 +43,32 @@ std::optional<std::string_view> Request::header(std::string_view name) const noe
     if (iequals(h.name, name)) return h.value;
   }
   return std::nullopt;
+}
+
+Responder& Responder::operator=(Responder&& other) noexcept {
+  if (this != &other) {
+    if (sink_) send(error_response(make_error(ErrorCode::kServiceBusy,
+                                              "the request was abandoned")));
+    sink_ = std::exchange(other.sink_, nullptr);
+  }
+  return *this;
+}
+
+Responder::~Responder() {
+  if (sink_) {
+    // Never let an exception escape a destructor; a failing sink has nowhere to report anyway.
+    try {
+      send(error_response(
+          make_error(ErrorCode::kServiceBusy, "the request was abandoned")));
+    } catch (...) {
+    }
+  }
+}
+
+void Responder::send(Response response) {
+  if (!sink_) return;
+  Sink sink = std::exchange(sink_, nullptr);
+  sink(std::move(response));
 }
 
 }  // namespace connect_auth::http

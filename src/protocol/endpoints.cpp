@@ -1,6 +1,7 @@
 #include "protocol/endpoints.h"
 
 #include <string>
+#include <utility>
 
 #include "core/json_text.h"
 #include "domain/client_credential.h"
@@ -8,6 +9,7 @@
 #include "domain/v3_grant.h"
 #include "http/error_response.h"
 #include "protocol/request_parsing.h"
+#include "protocol/v4_request.h"
 
 namespace connect_auth::protocol {
 namespace {
@@ -59,7 +61,95 @@ Result<domain::ClientCredential> read_client_credential(const http::Request& req
                     "base64(API_ID:API_SECRET)");
 }
 
+// The seed's body, members in its order (wire-contract §3); expiresIn is a string. scope and
+// refreshToken appear only when a refresh token is issued.
+http::Response v4_token_response(const Result<domain::IssuedV4Tokens>& issued) {
+  if (!issued) return error_response(issued.error());
+  std::string body;
+  body.reserve(160 + issued->access_token.size());
+  body.append(R"({"tokenType":"Bearer","expiresIn":")");
+  body.append(std::to_string(issued->expires_in));
+  body.append(R"(","accessToken":")");
+  body.append(issued->access_token);  // base64url and dots: nothing to escape
+  body.push_back('"');
+  if (issued->refresh_token) {
+    body.append(R"(,"scope":)");
+    append_json_string(body, issued->scope);
+    body.append(R"(,"refreshToken":")");
+    body.append(*issued->refresh_token);  // base64url
+    body.push_back('"');
+  }
+  body.push_back('}');
+  return json_response(std::move(body));
+}
+
+// Everything a v4 grant needs, owned: the Request's views die when the handler returns, and the
+// grant may run later on another thread. The parsed request wipes its secrets when destroyed.
+struct V4GrantJob {
+  const EndpointContext* context;
+  V4TokenRequest request;
+  std::string remote_address;
+
+  http::Response run() const {
+    // The view is taken on the thread that runs the grant (AuthCache views are per thread).
+    const domain::AuthView& view = context->cache.view();
+    if (request.grant == V4TokenRequest::Grant::kPassword) {
+      return v4_token_response(context->v4_grants->password_grant(
+          {request.user_name, request.password, request.offline_access, remote_address}, view));
+    }
+    return v4_token_response(context->v4_grants->refresh_grant(
+        {request.refresh_token, request.scope_present, request.offline_access}, view));
+  }
+};
+
 }  // namespace
+
+http::Response handle_v4_token(const EndpointContext& context, const http::Request& request) {
+  if (context.v4_grants == nullptr) {
+    return error_response(make_error(ErrorCode::kNotFound, "not found"));
+  }
+  auto content_type = single_header(request, "content-type");
+  if (!content_type) return error_response(content_type.error());
+  auto parsed = parse_v4_token_request(content_type->value_or(std::string_view{}), request.body);
+  if (!parsed) return error_response(parsed.error());
+
+  BoundedExecutor* executor = parsed->grant == V4TokenRequest::Grant::kPassword
+                                  ? context.password_executor
+                                  : context.token_executor;
+  V4GrantJob job{&context, std::move(*parsed), std::string(request.remote_address)};
+  if (request.deferral == nullptr || executor == nullptr) return job.run();
+
+  http::Responder responder = request.deferral->defer();
+  const bool submitted =
+      executor->try_submit([job = std::move(job), responder = std::move(responder)]() mutable {
+        http::Response response;
+        try {
+          response = job.run();
+        } catch (...) {
+          response = error_response(make_error(ErrorCode::kInternal, "the grant failed"));
+        }
+        responder.send(std::move(response));
+      });
+  if (!submitted) {
+    // Answered now, never queued: the transport drops whatever the discarded task's Responder
+    // sends, because this handler answered after all.
+    Error busy = make_error(ErrorCode::kServiceBusy, "the server is busy, retry shortly");
+    busy.retry_after_seconds = 1;
+    return error_response(busy);
+  }
+  return http::Response::deferred_marker();
+}
+
+http::Response handle_jwks(const EndpointContext& context, const http::Request&) {
+  const domain::AuthView& view = context.cache.view();
+  http::Response response;
+  response.content_type = "application/json";
+  // Public keys: caches may keep them briefly. A new key is published (rotation's publish
+  // delay) long before anything signs with it, so a minute of staleness never hides one.
+  response.add_header("Cache-Control", "public, max-age=60");
+  response.body = view.signing_keys ? view.signing_keys->jwks_json() : R"({"keys":[]})";
+  return response;
+}
 
 http::Response handle_v3_token(const EndpointContext& context, const http::Request& request) {
   auto grant_type = single_query_param(request.query, "grant_type");
@@ -99,8 +189,9 @@ http::Response handle_v3_accounts(const EndpointContext& context, const http::Re
   if (!token || token->empty()) return error_response(invalid);
 
   const domain::AuthView& view = context.cache.view();
-  auto principal =
-      domain::authenticate_bearer(*token, view, context.v3_codec, context.clock.now_seconds());
+  auto principal = domain::authenticate_bearer(
+      *token, view, domain::BearerCodecs{context.v3_codec, context.v4_codec},
+      context.clock.now_seconds());
   if (!principal) return error_response(principal.error());
 
   std::string body = "[";
@@ -134,6 +225,11 @@ http::Router build_router(const EndpointContext& context) {
   // wire-contract §2 [decided]: GET is accepted as well as POST.
   router.add(Method::kPost, "/rest/v3/oauth/token", v3_token);
   router.add(Method::kGet, "/rest/v3/oauth/token", v3_token);
+  if (context.v4_codec != nullptr && context.v4_grants != nullptr) {
+    // POST only: the credentials travel in the body (wire-contract §3).
+    router.add(Method::kPost, "/rest/v4/oauth/token",
+               [&context](const http::Request& r) { return handle_v4_token(context, r); });
+  }
   // GET routes that only read also answer HEAD (RFC 9110 §9.3.2).
   const auto get_and_head = [&router](std::string path, http::Handler handler) {
     router.add(Method::kGet, path, handler);
@@ -141,6 +237,8 @@ http::Router build_router(const EndpointContext& context) {
   };
   get_and_head("/rest/v3/accounts",
                [&context](const http::Request& r) { return handle_v3_accounts(context, r); });
+  get_and_head("/oauth2/keys",
+               [&context](const http::Request& r) { return handle_jwks(context, r); });
   get_and_head("/health/live", handle_live);
   get_and_head("/health/ready",
                [&context](const http::Request& r) { return handle_ready(context, r); });

@@ -1,13 +1,16 @@
-// HTTP endpoints of the v3 slice. Handlers are thin: request → typed value → domain function →
-// response. Everything they need arrives in EndpointContext; nothing is global.
+// HTTP endpoints. Handlers are thin: request → typed value → domain function → response.
+// Everything they need arrives in EndpointContext; nothing is global.
 #pragma once
 
 #include <atomic>
 
+#include "core/bounded_executor.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "domain/auth_cache.h"
 #include "domain/v3_tokens.h"
+#include "domain/v4_grant.h"
+#include "domain/v4_tokens.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "tokens/secret_hasher.h"
@@ -21,6 +24,17 @@ struct EndpointContext {
   const Clock& clock;
   Random& random;
   const std::atomic<bool>& ready;  // set once the server can serve
+
+  // v4 (wire-contract §3). While v4_codec or v4_grants is null the v4 token endpoint is not
+  // routed and v4 bearer tokens are refused.
+  const domain::V4TokenCodec* v4_codec = nullptr;
+  domain::V4GrantService* v4_grants = nullptr;
+  // Bounded pools the v4 grants run on, off the event loop: password grants (argon2) on one,
+  // refresh grants (a durable commit and an RS256 signature) on the other, so a password flood
+  // cannot starve refreshes. A full pool answers 503 + Retry-After at once. Null (or a request
+  // without a Deferral, as in unit tests): the grant runs inline.
+  BoundedExecutor* password_executor = nullptr;
+  BoundedExecutor* token_executor = nullptr;
 };
 
 // POST|GET /rest/v3/oauth/token?grant_type=client_credentials (wire-contract §2).
@@ -28,6 +42,14 @@ http::Response handle_v3_token(const EndpointContext& context, const http::Reque
 
 // GET /rest/v3/accounts with a bearer token (wire-contract §4).
 http::Response handle_v3_accounts(const EndpointContext& context, const http::Request& request);
+
+// POST /rest/v4/oauth/token (wire-contract §3): grantType PASSWORD or REFRESH_TOKEN, JSON body.
+// Parses on the calling (event-loop) thread, then runs the grant on the matching executor and
+// answers through the request's Deferral.
+http::Response handle_v4_token(const EndpointContext& context, const http::Request& request);
+
+// GET /oauth2/keys: the JWKS of the RS256 verification keys (RFC 7517, wire-contract §6).
+http::Response handle_jwks(const EndpointContext& context, const http::Request& request);
 
 // GET /health/live and /health/ready.
 http::Response handle_live(const http::Request& request);

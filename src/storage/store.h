@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,12 @@ class Store {
   virtual Result<std::vector<User>> list_users() = 0;
   // Disabling also increments the generation of every key the user owns (with a kApiKey change
   // for each), so enabling the user again never revives a token issued before the disable.
+  // Disabling also sets sessions_not_before = now + 1 and revokes every refresh family of the
+  // user, in the same transaction.
   virtual Result<void> set_user_disabled(std::int64_t user_id, bool disabled) = 0;
+  // Replaces the password hash; like disabling, sets sessions_not_before = now + 1 and revokes
+  // the user's refresh families (a changed password ends every session). kUser change.
+  virtual Result<void> set_user_password(std::int64_t user_id, std::string_view password_hash) = 0;
   // Inserts or replaces the user's role on the account.
   virtual Result<void> grant_role(std::int64_t user_id, std::string_view account_guid,
                                   Role role) = 0;
@@ -60,9 +66,47 @@ class Store {
 
   // --- signing keys
   virtual Result<void> insert_signing_key(const SigningKey& key) = 0;
+  // Ordered by created_at, then kid.
   virtual Result<std::vector<SigningKey>> list_signing_keys() = 0;
+  // Rotation in one transaction: inserts `key` and, for every other key of the same algorithm
+  // that is not retired yet, sets active = 0 and retired_at = min(retired_at, retire_others_at).
+  // Appends a kSigningKey change per touched key.
+  virtual Result<void> rotate_signing_key(const SigningKey& key, std::int64_t retire_others_at) = 0;
+  // Deletes keys whose retired_at is before `before` (their tokens have all expired).
+  virtual Result<void> delete_retired_signing_keys(std::int64_t before) = 0;
 
-  // --- change feed. Every mutating call above appends Change rows in the same transaction.
+  // --- refresh tokens. Each call is one transaction, durably committed before it returns
+  // (the 200 carrying a token is sent only after this).
+  // Creates a family holding its first token (generation 1); returns the family id.
+  // kStorageNotFound if the user does not exist.
+  virtual Result<std::int64_t> create_refresh_family(const NewRefreshFamily& family) = 0;
+  // Applies the rotation rules of storage/refresh_rules.h atomically: the decision and its
+  // writes happen under one lock of the family (never read-then-write), so N concurrent
+  // redemptions of one token yield exactly one kRotated, and with grace 0 no other success.
+  virtual Result<RedeemedRefresh> redeem_refresh_token(const RefreshRedemption& redemption) = 0;
+  // Revokes the family holding this token (RFC 7009); kStorageNotFound if no such token.
+  // Revoking a revoked family again succeeds and changes nothing.
+  virtual Result<void> revoke_refresh_family_of(const TokenHash& token_hash,
+                                                std::int64_t now_ms) = 0;
+  // Deletes families revoked or absolutely expired before `before_ms`, and tokens idle-expired
+  // before it (issued_at + idle_ms < before_ms), retired or not: a retired token is kept as long
+  // as it could have been used unrotated, so a retry inside grace still works and a later
+  // replay is still detected as reuse, however often this runs.
+  virtual Result<void> prune_refresh_tokens(std::int64_t before_ms, std::int64_t idle_ms) = 0;
+
+  // --- failed-login counters, keyed by opaque strings chosen by the caller. Batched so one
+  // attempt costs one round trip. Results are in the order of `keys`.
+  virtual Result<std::vector<FailureCount>> read_failures(std::span<const std::string> keys) = 0;
+  // Adds one failure to each key; a count whose last failure is window_ms or more before now_ms
+  // restarts at 1. A key named twice counts twice. Returns the new counts.
+  virtual Result<std::vector<FailureCount>> record_failures(std::span<const std::string> keys,
+                                                            std::int64_t now_ms,
+                                                            std::int64_t window_ms) = 0;
+  virtual Result<void> clear_failures(std::span<const std::string> keys) = 0;
+  virtual Result<void> prune_failures(std::int64_t last_failure_before_ms) = 0;
+
+  // --- change feed. Every mutating call above appends Change rows in the same transaction,
+  // except the refresh-token and failed-login ones (the cache holds neither).
   // Cache refresh polls changes_since(position); a position older than the oldest retained
   // change returns kStorageNotFound, telling the caller to reload a full snapshot.
   virtual Result<std::vector<Change>> changes_since(std::int64_t seq, std::size_t limit) = 0;

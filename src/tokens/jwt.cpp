@@ -7,6 +7,7 @@
 
 #include "core/base64.h"
 #include "core/json_text.h"
+#include "tokens/jwt_claims.h"
 
 namespace connect_auth::tokens {
 namespace {
@@ -32,24 +33,6 @@ const boost::json::object* parse_object(std::string_view text, boost::json::valu
   out = boost::json::parse(text, ec, out.storage());
   if (ec) return nullptr;
   return out.if_object();
-}
-
-std::optional<std::int64_t> integer_claim(const boost::json::object& claims,
-                                          std::string_view name) {
-  const boost::json::value* v = claims.if_contains(name);
-  if (v == nullptr) return std::nullopt;
-  if (const auto* i = v->if_int64()) return *i;
-  if (const auto* u = v->if_uint64()) {
-    if (*u <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(*u);
-  }
-  return std::nullopt;  // doubles, strings, booleans are not NumericDates here
-}
-
-bool string_claim(const boost::json::object& claims, std::string_view name, std::string& out) {
-  const boost::json::value* v = claims.if_contains(name);
-  if (v == nullptr || !v->is_string()) return false;
-  out.assign(v->get_string().data(), v->get_string().size());
-  return true;
 }
 
 }  // namespace
@@ -108,7 +91,7 @@ Result<std::shared_ptr<const Hs256Key>> Hs256Key::create(std::string kid,
   if (secret.size() < kMinHs256KeyBytes) {
     return make_error(ErrorCode::kInternal, "HS256 signing key is shorter than 256 bits");
   }
-  if (kid.empty() || kid.size() > 64 || !is_url_safe(kid)) {
+  if (!is_valid_kid(kid)) {
     return make_error(ErrorCode::kInternal, "signing key id must be 1-64 URL-safe characters");
   }
   return std::make_shared<const Hs256Key>(ConstructionKey{}, std::move(kid), secret);
@@ -133,63 +116,101 @@ bool Hs256Key::verify(std::string_view signing_input, std::string_view signature
       std::span(reinterpret_cast<const std::uint8_t*>(signature.data()), signature.size()));
 }
 
-void KeyRing::add(std::shared_ptr<const Hs256Key> key, bool signs) {
-  // Replacing the signer's kid with a non-signing key must not leave a signer that no longer
+void KeyRing::add(std::shared_ptr<const JwsKey> key, bool signs) {
+  // Replacing a signer's kid with a non-signing key must not leave a signer that no longer
   // verifies: the replaced key stops signing too.
-  if (signs) {
-    signing_ = key;
-  } else if (signing_ && signing_->kid() == key->kid()) {
-    signing_.reset();
+  for (auto& signer : signing_) {
+    if (signer && signer->kid() == key->kid()) signer.reset();
   }
+  if (signs) signing_[static_cast<std::size_t>(key->algorithm())] = key;
   keys_[key->kid()] = std::move(key);
+  rebuild_jwks();
 }
 
-const Hs256Key* KeyRing::find(std::string_view kid) const {
+void KeyRing::rebuild_jwks() {
+  std::string jwks = R"({"keys":[)";
+  bool first = true;
+  for (const auto& [kid, key] : keys_) {
+    std::string jwk = key->public_jwk_json();
+    if (jwk.empty()) continue;
+    if (!first) jwks.push_back(',');
+    first = false;
+    jwks.append(jwk);
+  }
+  jwks.append("]}");
+  jwks_json_ = std::move(jwks);
+}
+
+const JwsKey* KeyRing::find(std::string_view kid) const {
   auto it = keys_.find(kid);
   return it == keys_.end() ? nullptr : it->second.get();
 }
 
-Result<StandardClaims> verify_jwt(std::string_view token, const KeyRing& keys,
-                                  const ClaimRules& rules) {
+Result<VerifiedJws> verify_jws(std::string_view token, const KeyRing& keys,
+                               std::optional<JwsAlgorithm> required) {
   auto decoded = decode_jwt(token);
   if (!decoded) return std::move(decoded).error();
 
   // The algorithm comes from the key found by kid, never from the token: a token naming any
-  // other algorithm for an HS256 key (none, RS256, hs256) is refused outright.
-  const Hs256Key* key = keys.find(decoded->kid);
+  // other algorithm for that key (none, HS256 on an RS256 key, hs256) is refused outright, so a
+  // public key can never be used as an HMAC secret.
+  const JwsKey* key = keys.find(decoded->kid);
   if (key == nullptr) return invalid_token("token signing key is unknown");
-  if (decoded->alg != "HS256") return invalid_token("token algorithm does not match its key");
+  if (decoded->alg != algorithm_name(key->algorithm())) {
+    return invalid_token("token algorithm does not match its key");
+  }
+  // Checked before the signature: an RSA verification costs far more than this comparison.
+  if (required && key->algorithm() != *required) {
+    return invalid_token("token algorithm is not accepted here");
+  }
   if (!key->verify(decoded->signing_input, decoded->signature)) {
     return invalid_token("token signature is invalid");
   }
+  return VerifiedJws{key, std::move(decoded->payload_json)};
+}
 
-  std::array<unsigned char, 2048> stack{};
-  boost::json::monotonic_resource memory(stack.data(), stack.size());
-  const boost::json::storage_ptr storage(&memory);
-  boost::json::value payload_value(storage);
-  const boost::json::object* payload = parse_object(decoded->payload_json, payload_value);
+Result<StandardClaims> verify_jwt(std::string_view token, const KeyRing& keys,
+                                  const ClaimRules& rules) {
+  auto verified = verify_jws(token, keys, rules.algorithm);
+  if (!verified) return std::move(verified).error();
+  return check_standard_claims(verified->payload_json, rules);
+}
+
+Result<StandardClaims> check_standard_claims(std::string_view payload_json,
+                                             const ClaimRules& rules) {
+  const ClaimsObject parsed(payload_json);
+  const boost::json::object* payload = parsed.object();
   if (payload == nullptr) return invalid_token("token claims are malformed");
 
   StandardClaims claims;
-  auto exp = integer_claim(*payload, "exp");
-  auto iat = integer_claim(*payload, "iat");
-  if (!exp || !iat) return invalid_token("token claims are malformed");
   if (!string_claim(*payload, "sub", claims.sub) || !string_claim(*payload, "iss", claims.iss) ||
       !string_claim(*payload, "jti", claims.jti)) {
     return invalid_token("token claims are malformed");
   }
-  claims.exp = *exp;
-  claims.iat = *iat;
-  if (payload->contains("nbf")) {
-    auto nbf = integer_claim(*payload, "nbf");
-    if (!nbf) return invalid_token("token claims are malformed");
-    if (rules.now + rules.leeway_seconds < *nbf) return invalid_token("token is not yet valid");
-  }
-  // RFC 7519 §4.1.4: the token must not be accepted on or after exp (plus the allowed skew).
-  if (rules.now - rules.leeway_seconds >= claims.exp) return invalid_token("token has expired");
-  if (claims.iat > rules.now + rules.leeway_seconds) return invalid_token("token is not yet valid");
+  auto times = check_time_claims(*payload, rules.now, rules.leeway_seconds);
+  if (!times) return std::move(times).error();
+  claims.exp = times->exp;
+  claims.iat = times->iat;
   if (claims.iss != rules.issuer) return invalid_token("token issuer is not accepted");
   return claims;
+}
+
+std::string_view algorithm_name(JwsAlgorithm algorithm) {
+  switch (algorithm) {
+    case JwsAlgorithm::kHs256: return "HS256";
+    case JwsAlgorithm::kRs256: return "RS256";
+  }
+  return "";  // unreachable: the enum is closed
+}
+
+std::optional<JwsAlgorithm> parse_algorithm(std::string_view name) {
+  if (name == "HS256") return JwsAlgorithm::kHs256;
+  if (name == "RS256") return JwsAlgorithm::kRs256;
+  return std::nullopt;
+}
+
+bool is_valid_kid(std::string_view kid) {
+  return !kid.empty() && kid.size() <= 64 && is_url_safe(kid);
 }
 
 }  // namespace connect_auth::tokens

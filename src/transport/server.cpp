@@ -498,7 +498,9 @@ class Worker {
 // One connection.
 
 template <bool kTls>
-class Session final : public SessionBase, public std::enable_shared_from_this<Session<kTls>> {
+class Session final : public SessionBase,
+                      public http::Deferral,
+                      public std::enable_shared_from_this<Session<kTls>> {
   using Stream = std::conditional_t<kTls, asio::ssl::stream<tcp::socket>, tcp::socket>;
 
  public:
@@ -544,7 +546,18 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void on_tick(Clock::time_point now) override {
-    if (phase_ != Phase::kClosed && now >= deadline_) close_now();
+    if (phase_ == Phase::kClosed || now < deadline_) return;
+    if (phase_ == Phase::kHandling) {
+      // The client is owed an answer: a clear 503 beats a silent close it cannot tell from a
+      // crash. Whatever the task sends later is dropped (the request number moves on).
+      ++request_number_;
+      auto error = make_error(ErrorCode::kServiceBusy, "the request took too long, retry shortly");
+      http::Response response = http::error_response(error);
+      response.close_connection = true;
+      finish_request(std::move(response));
+      return;
+    }
+    close_now();
   }
 
   void on_drain() override {
@@ -554,8 +567,32 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void abort() override { close_now(); }
 
+  // http::Deferral: the answer to the current request will come from another thread. The sink
+  // posts it back to this connection's event loop; it carries the request's number so an answer
+  // that arrives after the connection moved on (timed out, or the handler answered at once after
+  // all) is dropped instead of being written to the wrong request.
+  http::Responder defer() override {
+    defer_requested_ = true;
+    return http::Responder([self = this->shared_from_this(),
+                            number = request_number_](http::Response response) mutable {
+      auto& context = self->worker_.context();
+      asio::post(context, [self = std::move(self), number,
+                           response = std::move(response)]() mutable {
+        self->complete_deferred(number, std::move(response));
+      });
+    });
+  }
+
  private:
-  enum class Phase : std::uint8_t { kHandshake, kIdle, kReading, kWriting, kClosing, kClosed };
+  enum class Phase : std::uint8_t {
+    kHandshake,
+    kIdle,
+    kReading,
+    kHandling,  // a deferred request is being answered elsewhere; nothing is read meanwhile
+    kWriting,
+    kClosing,
+    kClosed
+  };
 
   Stream make_stream(tcp::socket socket) {
     if constexpr (kTls) {
@@ -765,7 +802,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.body = request_.body;
     request.remote_address = remote_;
     request.request_id = assign_request_id();
+    request.deferral = this;
 
+    ++request_number_;
+    defer_requested_ = false;
     http::Response response;
     if (!shared_.handler) {
       response = http::error_response(make_error(ErrorCode::kNotFound, "no handler"));
@@ -777,6 +817,31 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
             make_error(ErrorCode::kInternal, "the request handler threw an exception"));
       }
     }
+    if (response.deferred) {
+      if (defer_requested_) {
+        // The bound on waiting: a stuck task costs the client read_timeout, not forever.
+        phase_ = Phase::kHandling;
+        deadline_ = Clock::now() + limits_.read_timeout;
+        return;
+      }
+      response = http::error_response(
+          make_error(ErrorCode::kInternal, "the handler deferred without a responder"));
+    } else if (defer_requested_) {
+      ++request_number_;  // the handler answered after all: drop whatever the responder sends
+    }
+    finish_request(std::move(response));
+  }
+
+  void complete_deferred(std::uint64_t number, http::Response response) {
+    if (phase_ != Phase::kHandling || number != request_number_) return;
+    if (response.deferred) {
+      response = http::error_response(
+          make_error(ErrorCode::kInternal, "a deferred handler answered with a marker"));
+    }
+    finish_request(std::move(response));
+  }
+
+  void finish_request(http::Response response) {
     ++requests_served_;
     const std::size_t max_requests = limits_.max_requests_per_connection;
     const bool keep_alive = parser_->keep_alive() && !response.close_connection &&
@@ -987,6 +1052,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   bool first_request_ = true;
   bool keep_alive_ = false;
   bool lingering_ = false;
+  std::uint64_t request_number_ = 0;
+  bool defer_requested_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "domain/client_credential.h"
+#include "domain/password_hasher.h"
 #include "support/temp_dir.h"
 
 namespace connect_auth::domain {
@@ -43,6 +44,17 @@ TEST_F(AdminTest, AccountValidation) {
   EXPECT_EQ(changes_, 1);
 }
 
+TEST_F(AdminTest, UsesTheGivenPasswordHasher) {
+  const PasswordHasher passwords = PasswordHasher::create({24ull << 20, 3}).value();
+  AdminService admin(*store_, hasher_, passwords, random_, clock_);
+  ASSERT_TRUE(admin.create_user("cfg@acme.test", "password-123").ok());
+  auto user = store_->find_user_by_name("cfg@acme.test");
+  ASSERT_TRUE(user.ok());
+  EXPECT_EQ(user->password_hash.rfind("$argon2id$v=19$m=24576,t=3,p=1$", 0), 0u);
+  EXPECT_TRUE(passwords.verify(user->password_hash, "password-123"));
+  EXPECT_FALSE(passwords.needs_rehash(user->password_hash));
+}
+
 TEST_F(AdminTest, UsersAndPasswords) {
   auto id = admin_->create_user("ops@acme.test", "password-123");
   ASSERT_TRUE(id.ok());
@@ -50,6 +62,9 @@ TEST_F(AdminTest, UsersAndPasswords) {
   ASSERT_TRUE(user.ok());
   EXPECT_EQ(user->password_hash.rfind("$argon2id$", 0), 0u);  // never the password itself
   EXPECT_EQ(user->password_hash.find("password-123"), std::string::npos);
+  // The default PasswordHasher: OWASP's argon2id minimum.
+  EXPECT_EQ(user->password_hash.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u);
+  EXPECT_TRUE(PasswordHasher(Argon2Params{}).verify(user->password_hash, "password-123"));
   EXPECT_EQ(admin_->create_user("ops@acme.test", "password-123").error().code,
             ErrorCode::kStorageConflict);
   EXPECT_EQ(admin_->create_user("short@acme.test", "1234567").error().code,

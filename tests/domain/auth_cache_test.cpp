@@ -50,7 +50,7 @@ class AuthCacheTest : public ::testing::Test {
 TEST_F(AuthCacheTest, LoadsEverythingIncludingTheSigningKey) {
   const AuthView& view = cache_->view();
   ASSERT_NE(view.signing_keys, nullptr);
-  EXPECT_NE(view.signing_keys->signing_key(), nullptr);
+  EXPECT_NE(view.signing_keys->signing_key(tokens::JwsAlgorithm::kHs256), nullptr);
   ASSERT_NE(view.find_account(guid_), nullptr);
   EXPECT_EQ(view.find_account(guid_)->country_code, "US");
   EXPECT_EQ(view.users.size(), 1u);
@@ -153,7 +153,7 @@ TEST_F(AuthCacheTest, AnOutageKeepsServingTheLastViewAndRecovers) {
   EXPECT_EQ(refreshed.error().code, ErrorCode::kStorageUnavailable);
   EXPECT_NE(cache.view().find_key(key.api_id), nullptr);      // still served
   EXPECT_EQ(cache.view().find_key(another.api_id), nullptr);  // not yet known
-  EXPECT_NE(cache.view().signing_keys->signing_key(), nullptr);
+  EXPECT_NE(cache.view().signing_keys->signing_key(tokens::JwsAlgorithm::kHs256), nullptr);
 
   flaky.down = false;
   ASSERT_TRUE(cache.refresh().ok());

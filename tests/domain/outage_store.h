@@ -38,6 +38,9 @@ class OutageStore final : public storage::Store {
   Result<void> set_user_disabled(std::int64_t id, bool d) override {
     CA_FORWARD(set_user_disabled(id, d));
   }
+  Result<void> set_user_password(std::int64_t id, std::string_view h) override {
+    CA_FORWARD(set_user_password(id, h));
+  }
   Result<void> grant_role(std::int64_t id, std::string_view g, storage::Role r) override {
     CA_FORWARD(grant_role(id, g, r));
   }
@@ -61,6 +64,40 @@ class OutageStore final : public storage::Store {
   }
   Result<std::vector<storage::SigningKey>> list_signing_keys() override {
     CA_FORWARD(list_signing_keys());
+  }
+  Result<void> rotate_signing_key(const storage::SigningKey& k, std::int64_t at) override {
+    CA_FORWARD(rotate_signing_key(k, at));
+  }
+  Result<void> delete_retired_signing_keys(std::int64_t before) override {
+    CA_FORWARD(delete_retired_signing_keys(before));
+  }
+  Result<std::int64_t> create_refresh_family(const storage::NewRefreshFamily& f) override {
+    CA_FORWARD(create_refresh_family(f));
+  }
+  Result<storage::RedeemedRefresh> redeem_refresh_token(
+      const storage::RefreshRedemption& r) override {
+    CA_FORWARD(redeem_refresh_token(r));
+  }
+  Result<void> revoke_refresh_family_of(const storage::TokenHash& h, std::int64_t now_ms) override {
+    CA_FORWARD(revoke_refresh_family_of(h, now_ms));
+  }
+  Result<void> prune_refresh_tokens(std::int64_t before_ms, std::int64_t idle_ms) override {
+    CA_FORWARD(prune_refresh_tokens(before_ms, idle_ms));
+  }
+  Result<std::vector<storage::FailureCount>> read_failures(
+      std::span<const std::string> keys) override {
+    CA_FORWARD(read_failures(keys));
+  }
+  Result<std::vector<storage::FailureCount>> record_failures(std::span<const std::string> keys,
+                                                             std::int64_t now_ms,
+                                                             std::int64_t window_ms) override {
+    CA_FORWARD(record_failures(keys, now_ms, window_ms));
+  }
+  Result<void> clear_failures(std::span<const std::string> keys) override {
+    CA_FORWARD(clear_failures(keys));
+  }
+  Result<void> prune_failures(std::int64_t before_ms) override {
+    CA_FORWARD(prune_failures(before_ms));
   }
   Result<std::vector<storage::Change>> changes_since(std::int64_t s, std::size_t l) override {
     CA_FORWARD(changes_since(s, l));

@@ -24,7 +24,8 @@ class ResourceAccessTest : public ::testing::Test {
     builder_.key(kId, "secret", hasher_, 1, {kA, kB, kC}, 2);
   }
   std::string token(std::int64_t generation = 2, std::int64_t at = kNow) {
-    return codec_.mint(*builder_.view->signing_keys->signing_key(), kId, generation, at, random_);
+    return codec_.mint(*builder_.view->signing_keys->signing_key(tokens::JwsAlgorithm::kHs256), kId,
+                       generation, at, random_);
   }
 
   std::array<std::uint8_t, 32> pepper_ = test::bytes_of(1);
@@ -78,7 +79,8 @@ TEST_F(ResourceAccessTest, ExpiredOrForeignTokensAreRefused) {
   EXPECT_FALSE(authenticate_bearer(token(2, kNow - 1201), *builder_.view, codec_, kNow).ok());
   test::ViewBuilder other;
   other.signing_key("k1", 4);  // same kid, different secret
-  std::string forged = codec_.mint(*other.view->signing_keys->signing_key(), kId, 2, kNow, random_);
+  std::string forged = codec_.mint(
+      *other.view->signing_keys->signing_key(tokens::JwsAlgorithm::kHs256), kId, 2, kNow, random_);
   EXPECT_FALSE(authenticate_bearer(forged, *builder_.view, codec_, kNow).ok());
   EXPECT_FALSE(authenticate_bearer("not.a.token", *builder_.view, codec_, kNow).ok());
   std::string valid = token();

@@ -28,8 +28,8 @@ boost::json::object part(const std::string& token, int index) {
 }
 
 TEST_F(V3TokensTest, MintsTheContractClaimsInTheSeedOrder) {
-  std::string token =
-      codec_.mint(*ring_.signing_key(), "ABCDEFGHIJKLMNOPQRSTUVWXY", 3, kNow, random_);
+  std::string token = codec_.mint(*ring_.signing_key(tokens::JwsAlgorithm::kHs256),
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXY", 3, kNow, random_);
   auto header = part(token, 0);
   EXPECT_EQ(header.at("alg"), "HS256");
   EXPECT_EQ(header.at("typ"), "JWT");
@@ -49,7 +49,8 @@ TEST_F(V3TokensTest, MintsTheContractClaimsInTheSeedOrder) {
 }
 
 TEST_F(V3TokensTest, VerifiesItsOwnTokensAndReadsTheGeneration) {
-  std::string token = codec_.mint(*ring_.signing_key(), "APIID", 42, kNow, random_);
+  std::string token =
+      codec_.mint(*ring_.signing_key(tokens::JwsAlgorithm::kHs256), "APIID", 42, kNow, random_);
   auto claims = codec_.verify(token, ring_, kNow + 10);
   ASSERT_TRUE(claims.ok()) << claims.error().description;
   EXPECT_EQ(claims->api_id, "APIID");
@@ -58,7 +59,8 @@ TEST_F(V3TokensTest, VerifiesItsOwnTokensAndReadsTheGeneration) {
 }
 
 TEST_F(V3TokensTest, RefusesExpiredTokensBeyondTheLeeway) {
-  std::string token = codec_.mint(*ring_.signing_key(), "APIID", 1, kNow, random_);
+  std::string token =
+      codec_.mint(*ring_.signing_key(tokens::JwsAlgorithm::kHs256), "APIID", 1, kNow, random_);
   EXPECT_TRUE(codec_.verify(token, ring_, kNow + 1200 + 29).ok());
   auto late = codec_.verify(token, ring_, kNow + 1200 + 30);
   ASSERT_FALSE(late.ok());
@@ -67,13 +69,15 @@ TEST_F(V3TokensTest, RefusesExpiredTokensBeyondTheLeeway) {
 
 TEST_F(V3TokensTest, RefusesAnotherIssuer) {
   V3TokenCodec other({"https://elsewhere.test", 1200, 30});
-  std::string token = other.mint(*ring_.signing_key(), "APIID", 1, kNow, random_);
+  std::string token =
+      other.mint(*ring_.signing_key(tokens::JwsAlgorithm::kHs256), "APIID", 1, kNow, random_);
   EXPECT_FALSE(codec_.verify(token, ring_, kNow).ok());
 }
 
 TEST_F(V3TokensTest, IssuerIsEscapedInTheClaims) {
   V3TokenCodec odd({"https://a.test/\"quoted\"", 1200, 30});
-  std::string token = odd.mint(*ring_.signing_key(), "APIID", 1, kNow, random_);
+  std::string token =
+      odd.mint(*ring_.signing_key(tokens::JwsAlgorithm::kHs256), "APIID", 1, kNow, random_);
   EXPECT_EQ(part(token, 1).at("iss"), "https://a.test/\"quoted\"");
   EXPECT_TRUE(odd.verify(token, ring_, kNow).ok());
 }
@@ -83,7 +87,7 @@ TEST_F(V3TokensTest, RefusesAJtiWithoutGeneration) {
   std::string payload = R"({"exp":)" + std::to_string(kNow + 100) +
                         R"(,"sub":"APIID","iss":"https://auth.example.test","iat":)" +
                         std::to_string(kNow) + R"(,"jti":"nogeneration"})";
-  std::string token = ring_.signing_key()->sign(payload);
+  std::string token = ring_.signing_key(tokens::JwsAlgorithm::kHs256)->sign(payload);
   auto claims = codec_.verify(token, ring_, kNow);
   ASSERT_FALSE(claims.ok());
   EXPECT_EQ(claims.error().code, ErrorCode::kInvalidToken);

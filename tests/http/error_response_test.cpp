@@ -39,6 +39,7 @@ constexpr Expected kStatuses[] = {
     {ErrorCode::kStorageNotFound, 404},
     {ErrorCode::kStorageConflict, 409},
     {ErrorCode::kStorageUnavailable, 503},  // STYLE.md: a database fault is never invalid_grant
+    {ErrorCode::kServiceBusy, 503},
     {ErrorCode::kInternal, 500},
 };
 
@@ -185,12 +186,24 @@ TEST(ErrorResponseTest, TooManyRequestsHasRetryAfter) {
 
 TEST(ErrorResponseTest, RetryAfterOnlyWhereItMeansSomething) {
   for (const Expected& e : kStatuses) {
-    const bool retry =
-        e.code == ErrorCode::kStorageUnavailable || e.code == ErrorCode::kTooManyRequests;
+    const bool retry = e.code == ErrorCode::kStorageUnavailable ||
+                       e.code == ErrorCode::kTooManyRequests || e.code == ErrorCode::kServiceBusy;
     EXPECT_EQ(header_values(error_response(make_error(e.code, "x")), "Retry-After").size(),
               retry ? 1u : 0u)
         << error_code_name(e.code);
   }
+}
+
+TEST(ErrorResponseTest, RetryAfterCarriesTheErrorsWait) {
+  Error throttled = make_error(ErrorCode::kTooManyRequests, "slow down");
+  throttled.retry_after_seconds = 17;
+  EXPECT_EQ(single_header(error_response(throttled), "Retry-After"), "17");
+  EXPECT_EQ(single_header(error_response(make_error(ErrorCode::kServiceBusy, "busy")),
+                          "Retry-After"),
+            "1");  // unset: the default
+  Response busy = error_response(make_error(ErrorCode::kServiceBusy, "the server is busy"));
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_NE(busy.body.find("the server is busy"), std::string::npos);
 }
 
 TEST(ErrorResponseTest, AllowOnlyOn405) {

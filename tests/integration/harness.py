@@ -90,6 +90,19 @@ class Server:
         self.process = None
         return code
 
+    def kill9(self):
+        """SIGKILL, no drain: what a crash or an OOM kill does. The data dir is kept."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._log.close()
+        self._out.close()
+        code = self.process.returncode
+        self.process = None
+        return code
+
     def cleanup(self):
         self.stop()
         if self.owns_dir:
@@ -145,6 +158,52 @@ class Server:
     def accounts(self, token):
         return self.request("GET", "/rest/v3/accounts", [("Authorization", "Bearer " + token)])
 
+    # --- v4 (wire-contract §3)
+    def post_v4(self, body, content_type="application/json", headers=()):
+        """POSTs body (a dict is JSON-encoded; str/bytes are sent as they are) to the v4 token
+        endpoint. Returns (status, headers, body text); secrets in a 200 are remembered."""
+        response = self.request("POST", V4_TOKEN_PATH, v4_headers(content_type, headers),
+                                v4_body(body))
+        self.remember_v4(response[2])
+        return response
+
+    def remember_v4(self, body_text):
+        """Adds the tokens of a v4 token response (if it is one) to secrets_seen."""
+        try:
+            parsed = json.loads(body_text)
+        except ValueError:
+            return None
+        if isinstance(parsed, dict):
+            for name in ("accessToken", "refreshToken"):
+                if isinstance(parsed.get(name), str):
+                    self.secrets_seen.add(parsed[name])
+        return parsed
+
+    def v4_login(self, user_name, password, offline=True):
+        """A PASSWORD grant that must succeed; returns the parsed body."""
+        self.secrets_seen.add(password)
+        status, _, body = self.post_v4(password_body(user_name, password, offline))
+        if status != 200:
+            raise AssertionError("v4 login failed: %d %s" % (status, body))
+        return json.loads(body)
+
+    def v4_refresh(self, refresh_token, scope="OFFLINE_ACCESS"):
+        """A REFRESH_TOKEN grant; returns (status, headers, body text)."""
+        self.secrets_seen.add(refresh_token)
+        return self.post_v4(refresh_body(refresh_token, scope))
+
+    def jwks(self):
+        status, _, body = self.request("GET", "/oauth2/keys")
+        if status != 200:
+            raise AssertionError("GET /oauth2/keys: %d %s" % (status, body))
+        return json.loads(body)
+
+    def user_id(self, user_name):
+        for user in self.cli_json("user", "list"):
+            if user["userName"] == user_name:
+                return user["userId"]
+        raise AssertionError("no user " + user_name)
+
     # --- CLI
     def cli(self, *args, input_text=None, check=True):
         result = subprocess.run([BINARY, "--data-dir", self.data_dir] + list(args),
@@ -183,6 +242,144 @@ class Server:
         return guids, key["apiId"], key["apiSecret"]
 
 
+V4_TOKEN_PATH = "/rest/v4/oauth/token"
+
+
+def password_body(user_name, password, offline=True):
+    body = {"scope": "OFFLINE_ACCESS"} if offline else {}
+    body.update({"userName": user_name, "password": password, "grantType": "PASSWORD"})
+    return body
+
+
+def refresh_body(refresh_token, scope="OFFLINE_ACCESS"):
+    body = {} if scope is None else {"scope": scope}
+    body.update({"refreshToken": refresh_token, "grantType": "REFRESH_TOKEN"})
+    return body
+
+
+def v4_body(body):
+    if isinstance(body, (dict, list)):
+        return json.dumps(body).encode()
+    return body
+
+
+def v4_headers(content_type, headers=()):
+    return ([("Content-Type", content_type)] if content_type is not None else []) + \
+        list(headers)
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def b64url(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_decode(token):
+    """(header, claims) of a compact JWS, both as dicts in the order they were written."""
+    header, payload, _ = token.split(".")
+    return json.loads(b64url_decode(header)), json.loads(b64url_decode(payload))
+
+
+def node_binary():
+    return shutil.which("node") or shutil.which("nodejs")
+
+
+def run_node(script, stdin_text="", env=None, timeout=30):
+    """Runs a Node program; returns stdout (raises with stderr on a non-zero exit)."""
+    node = node_binary()
+    if node is None:
+        raise unittest.SkipTest("node is required (scripts/install-deps.sh test installs it)")
+    out = subprocess.run([node, "-e", script], input=stdin_text, capture_output=True, text=True,
+                         env=env, timeout=timeout)
+    if out.returncode != 0:
+        raise AssertionError("node failed (%d): %s" % (out.returncode, out.stderr))
+    return out.stdout
+
+
+class Client:
+    """One keep-alive HTTPS (or HTTP) connection, optionally from a chosen loopback source
+    address (127.0.0.0/8 is all local on Linux, so 127.0.0.2 is a second client address).
+    Never retries: a request may have been processed even when its answer is lost."""
+
+    def __init__(self, server, source_address=None, timeout=30):
+        self.server = server
+        self.source = (source_address, 0) if source_address else None
+        self.timeout = timeout
+        self.conn = None
+
+    def open(self):
+        if self.conn is None:
+            if self.server.insecure_http:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port,
+                                                       timeout=self.timeout,
+                                                       source_address=self.source)
+            else:
+                context = ssl.create_default_context(cafile=self.server.cert_path)
+                self.conn = http.client.HTTPSConnection(
+                    "127.0.0.1", self.server.port, timeout=self.timeout, context=context,
+                    source_address=self.source)
+            self.conn.connect()
+        return self
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def request(self, method, path, headers=(), body=None):
+        self.open()
+        try:
+            self.conn.putrequest(method, path, skip_accept_encoding=True)
+            for name, value in headers:
+                self.conn.putheader(name, value)
+            if body is not None:
+                self.conn.putheader("Content-Length", str(len(body)))
+            self.conn.endheaders(body.encode() if isinstance(body, str) else body)
+            response = self.conn.getresponse()
+            data = response.read().decode("utf-8", errors="replace")
+            result = (response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+            if response.will_close:
+                self.close()
+            return result
+        except Exception:
+            self.close()
+            raise
+
+    def post_v4(self, body, content_type="application/json", headers=()):
+        response = self.request("POST", V4_TOKEN_PATH, v4_headers(content_type, headers),
+                                v4_body(body))
+        self.server.remember_v4(response[2])
+        return response
+
+
+def find_leaks(text, secrets):
+    """The secrets that occur in text. Few secrets: a plain search for each. Many: one pass over
+    the text, linear in its length. A secret of 23+ characters that occurs at position p covers
+    the 16-character window at the first multiple of 8 at or after p, so every secret is indexed
+    by its windows at offsets 0-7 and the text is probed every 8th character."""
+    secrets = [s for s in set(secrets) if s]
+    window, step = 16, 8
+    if len(secrets) < 200:
+        return [s for s in secrets if s in text]
+    short = [s for s in secrets if len(s) < window + step - 1]
+    leaked = [s for s in short if s in text]
+    index = {}
+    for s in secrets:
+        if len(s) >= window + step - 1:
+            for offset in range(step):
+                index.setdefault(s[offset:offset + window], []).append((s, offset))
+    found = set()
+    for i in range(0, len(text) - window + 1, step):
+        for s, offset in index.get(text[i:i + window], ()):
+            if i >= offset and text.startswith(s, i - offset):
+                found.add(s)
+    return leaked + sorted(found)
+
+
 def wait_until(predicate, timeout_s=1.0, step_s=0.02):
     """Polls predicate until it is true; returns the seconds it took, or None on timeout."""
     start = time.monotonic()
@@ -212,8 +409,9 @@ class ServerTestCase(unittest.TestCase):
             if code != 0:
                 raise AssertionError("server exited with %r after SIGTERM" % code)
             log = server.log_text()
-            leaked = [s for s in server.secrets_seen if s and s in log]
+            leaked = find_leaks(log, server.secrets_seen)
             if leaked:
-                raise AssertionError("the server log contains %d secret(s)/token(s)" % len(leaked))
+                raise AssertionError("the server log contains %d secret(s)/token(s): %s" % (
+                    len(leaked), ", ".join("%r… (%d chars)" % (s[:4], len(s)) for s in leaked)))
         finally:
             server.cleanup()

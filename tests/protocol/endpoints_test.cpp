@@ -34,7 +34,7 @@ class EndpointsTest : public ::testing::Test {
     ASSERT_TRUE(admin.grant_role("ops@acme.test", inactive_, storage::Role::kReporting).ok());
     ASSERT_TRUE(admin.set_account_active(inactive_, false).ok());
     key_ = admin.create_api_key("ops@acme.test", {active_, inactive_}).value();
-    cache_ = std::make_unique<domain::AuthCache>(*store_, master_);
+    cache_ = std::make_unique<domain::AuthCache>(*store_, master_, &clock_);
     ASSERT_TRUE(cache_->load().ok());
     context_ = std::make_unique<EndpointContext>(
         EndpointContext{*cache_, codec_, hasher_, clock_, random_, ready_});

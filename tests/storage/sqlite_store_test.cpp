@@ -15,7 +15,9 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "storage/sqlite/migrations.h"
 #include "store_conformance.h"
@@ -50,6 +52,8 @@ using conformance::hash_of;
 using conformance::kAcme;
 using conformance::make_account;
 using conformance::make_key;
+using conformance::redemption;
+using conformance::token_hash;
 
 mode_t mode_of(const std::filesystem::path& p) {
   struct stat st {};
@@ -381,6 +385,299 @@ TEST_F(SqliteStoreTest, SnapshotOfOneHundredThousandKeysIsFast) {
             << " key-account rows, " << kUsers << " users: " << ms << " ms (best of 3)\n";
   RecordProperty("snapshot_100k_ms", static_cast<int>(ms));
   EXPECT_LT(ms, 3000);  // generous: sanitizer builds and slow CI disks must still pass
+}
+
+// ------------------------------------------------------------------ v4 schema and group commit
+
+TEST_F(SqliteStoreTest, MigrationFromVersionOneKeepsData) {
+  {
+    // A database exactly as a v1 build left it.
+    SQLite::Database raw(db_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT "
+        "NULL) STRICT");
+    raw.exec(sqlite::migrations()[0].sql);
+    raw.exec("INSERT INTO schema_migrations VALUES (1, 0)");
+    raw.exec("INSERT INTO accounts VALUES ('" + std::string(kAcme) + "', 'Acme', 'US', 1)");
+    raw.exec(
+        "INSERT INTO users (id, user_name, password_hash, disabled) VALUES (7, 'ops', 'h', 1)");
+    raw.exec("INSERT INTO signing_keys VALUES ('kid-1', 'HS256', x'0102', 1234, 1, NULL)");
+    raw.exec("INSERT INTO changes (kind, ref, at) VALUES ('user', '7', 5)");
+  }
+  auto store = open_ok(db_);
+  ASSERT_NE(store, nullptr);
+
+  auto user = store->find_user_by_id(7);
+  ASSERT_TRUE(user.ok()) << user.error().description;
+  EXPECT_EQ(user->user_name, "ops");
+  EXPECT_EQ(user->password_hash, "h");
+  EXPECT_TRUE(user->disabled);
+  EXPECT_EQ(user->sessions_not_before, 0);
+  auto keys = store->list_signing_keys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].activates_at, 1234);  // the key that signed keeps signing
+  EXPECT_EQ((*keys)[0].sealed_material, (std::vector<std::uint8_t>{1, 2}));
+  EXPECT_TRUE(store->find_account(kAcme).ok());
+  auto changes = store->changes_since(0, 10);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].ref, "7");
+
+  // The new tables work.
+  ASSERT_TRUE(store->set_user_disabled(7, false).ok());
+  ASSERT_TRUE(store->create_refresh_family({token_hash(1), 7, "offline_access", 1000, 9000}).ok());
+  auto redeemed = store->redeem_refresh_token(redemption(token_hash(1), token_hash(2), 2000));
+  ASSERT_TRUE(redeemed.ok()) << redeemed.error().description;
+  EXPECT_EQ(redeemed->outcome, RefreshOutcome::kRotated);
+  const std::vector<std::string> key = {"k"};
+  EXPECT_EQ(store->record_failures(key, 1, 10)->at(0).count, 1);
+
+  SQLite::Database raw(db_.string(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(raw.execAndGet("SELECT max(version) FROM schema_migrations").getInt(), 2);
+}
+
+namespace {
+
+// Waits (bounded, well inside the 5 s busy timeout) until the store's group-commit state
+// satisfies `ready`.
+template <class Ready>
+bool wait_for_batches(const SqliteStore& store, Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (!ready(store.group_commit_stats())) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_F(SqliteStoreTest, GroupCommitManyThreadsRedeemingDifferentTokensAreAllDurable) {
+  constexpr int kThreads = 16;
+  constexpr int kChain = 40;  // rotations per thread, each through the previous successor
+  constexpr std::int64_t kNow = conformance::kStartMs;
+  std::int64_t user = 0;
+  std::vector<std::int64_t> families(kThreads);
+  const auto token = [](int thread, int step) {
+    return token_hash(static_cast<std::uint32_t>(thread * 1000 + step));
+  };
+  {
+    auto store = open_ok(db_);
+    ASSERT_NE(store, nullptr);
+    auto id = store->create_user("ops@acme.test", "h");
+    ASSERT_TRUE(id.ok());
+    user = *id;
+
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    const auto start = std::chrono::steady_clock::now();
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        auto family = store->create_refresh_family(
+            {token(t, 0), user, "offline_access", kNow, kNow + conformance::kDayMs});
+        if (!family.ok()) {
+          ADD_FAILURE() << family.error().description;
+          ++wrong;
+          return;
+        }
+        families[t] = *family;
+        for (int step = 0; step < kChain; ++step) {
+          auto r = store->redeem_refresh_token(
+              redemption(token(t, step), token(t, step + 1), kNow + step));
+          if (!r.ok() || r->outcome != RefreshOutcome::kRotated || r->family_id != *family ||
+              r->generation != step + 2 || r->user_id != user) {
+            ADD_FAILURE() << "thread " << t << " step " << step << ": "
+                          << (r.ok() ? refresh_outcome_name(r->outcome) : r.error().description);
+            ++wrong;
+            return;
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_EQ(wrong.load(), 0);
+
+    const auto stats = store->group_commit_stats();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+    std::cout << "[ timing ] group commit: " << stats.requests << " writes by " << kThreads
+              << " threads in " << stats.batches << " batches, " << ms << " ms\n";
+    EXPECT_EQ(stats.requests, static_cast<std::uint64_t>(kThreads * (kChain + 1)));
+    EXPECT_LT(stats.batches, stats.requests);  // 16 concurrent writers did share commits
+  }
+  // A fresh store on the same file: every last successor is there and current, every earlier
+  // token retired (an older generation, so reuse).
+  auto reopened = open_ok(db_);
+  ASSERT_NE(reopened, nullptr);
+  for (int t = 0; t < kThreads; ++t) {
+    SCOPED_TRACE(t);
+    auto last = reopened->redeem_refresh_token(
+        redemption(token(t, kChain), token(t, kChain + 1), kNow + kChain));
+    ASSERT_TRUE(last.ok()) << last.error().description;
+    EXPECT_EQ(last->outcome, RefreshOutcome::kRotated);
+    EXPECT_EQ(last->generation, kChain + 2);
+    EXPECT_EQ(last->family_id, families[t]);
+  }
+}
+
+TEST_F(SqliteStoreTest, OneFailingRequestLeavesTheRestOfItsBatchAlone) {
+  auto store = open_ok(db_);
+  ASSERT_NE(store, nullptr);
+  auto created = store->create_user("ops@acme.test", "h");
+  ASSERT_TRUE(created.ok());
+  const std::int64_t user = *created;
+  constexpr std::int64_t kNow = conformance::kStartMs;
+  for (std::uint32_t t : {1u, 2u, 3u, 4u}) {
+    ASSERT_TRUE(store->create_refresh_family({token_hash(t), user, "s", kNow, kNow + 100000}).ok());
+  }
+  const auto before = store->group_commit_stats();
+
+  // Another connection holds the write lock, so the first batch (one blocker) waits in BEGIN
+  // while the requests below queue up behind it; they then share the next batch.
+  SQLite::Database other(db_.string(), SQLite::OPEN_READWRITE);
+  auto hold = std::make_unique<SQLite::Transaction>(other, SQLite::TransactionBehavior::IMMEDIATE);
+  std::vector<std::thread> threads;
+  std::optional<Result<std::vector<FailureCount>>> blocker;
+  threads.emplace_back([&] {
+    const std::vector<std::string> key = {"blocker"};
+    blocker = store->record_failures(key, kNow, 1000);
+  });
+  // The blocker's batch has started (and is stuck in BEGIN) before anything else queues.
+  const bool leading = wait_for_batches(
+      *store, [&](const sqlite::GroupCommitStats& s) { return s.batches == before.batches + 1; });
+
+  std::optional<Result<RedeemedRefresh>> good_a, clash, good_b;
+  std::optional<Result<std::int64_t>> no_user;
+  std::optional<Result<std::vector<FailureCount>>> counted;
+  threads.emplace_back([&] {
+    good_a = store->redeem_refresh_token(redemption(token_hash(1), token_hash(11), kNow));
+  });
+  threads.emplace_back([&] {  // its successor clashes with a stored token: rolled back alone
+    clash = store->redeem_refresh_token(redemption(token_hash(2), token_hash(4), kNow));
+  });
+  threads.emplace_back([&] {
+    no_user = store->create_refresh_family({token_hash(5), user + 9, "s", kNow, kNow + 100000});
+  });
+  threads.emplace_back([&] {
+    good_b = store->redeem_refresh_token(redemption(token_hash(3), token_hash(13), kNow));
+  });
+  threads.emplace_back([&] {
+    const std::vector<std::string> key = {"user:ops"};
+    counted = store->record_failures(key, kNow, 1000);
+  });
+  const bool queued =
+      wait_for_batches(*store, [](const sqlite::GroupCommitStats& s) { return s.waiting == 5; });
+  hold->commit();
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(leading);
+  ASSERT_TRUE(queued);
+
+  ASSERT_TRUE(blocker->ok()) << blocker->error().description;
+  ASSERT_TRUE(good_a->ok()) << good_a->error().description;
+  EXPECT_EQ((*good_a)->outcome, RefreshOutcome::kRotated);
+  ASSERT_FALSE(clash->ok());
+  EXPECT_EQ(clash->error().code, ErrorCode::kStorageConflict);
+  ASSERT_FALSE(no_user->ok());
+  EXPECT_EQ(no_user->error().code, ErrorCode::kStorageNotFound);
+  ASSERT_TRUE(good_b->ok()) << good_b->error().description;
+  EXPECT_EQ((*good_b)->outcome, RefreshOutcome::kRotated);
+  ASSERT_TRUE(counted->ok());
+  EXPECT_EQ((*counted)->at(0).count, 1);
+  const auto after = store->group_commit_stats();
+  EXPECT_EQ(after.requests - before.requests, 6u);
+  EXPECT_EQ(after.batches - before.batches, 2u);
+
+  // The successful ones are committed; the clashing redemption retired nothing (its token is
+  // still current) and the failed creation left no token.
+  auto reopened = open_ok(db_);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(
+      reopened->redeem_refresh_token(redemption(token_hash(11), token_hash(21), kNow + 1))->outcome,
+      RefreshOutcome::kRotated);
+  EXPECT_EQ(
+      reopened->redeem_refresh_token(redemption(token_hash(13), token_hash(23), kNow + 1))->outcome,
+      RefreshOutcome::kRotated);
+  auto retry = reopened->redeem_refresh_token(redemption(token_hash(2), token_hash(12), kNow + 1));
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->outcome, RefreshOutcome::kRotated);
+  EXPECT_EQ(retry->generation, 2);
+  EXPECT_EQ(
+      reopened->redeem_refresh_token(redemption(token_hash(5), token_hash(15), kNow + 1))->outcome,
+      RefreshOutcome::kUnknown);
+  const std::vector<std::string> keys = {"blocker", "user:ops"};
+  auto counts = reopened->read_failures(keys);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->at(0).count, 1);
+  EXPECT_EQ(counts->at(1).count, 1);
+}
+
+TEST_F(SqliteStoreTest, BatchWhoseTransactionIsLostFailsEveryRequestAndWritesNothing) {
+  auto store = open_ok(db_);
+  ASSERT_NE(store, nullptr);
+  auto created = store->create_user("ops@acme.test", "h");
+  ASSERT_TRUE(created.ok());
+  const std::int64_t user = *created;
+  constexpr std::int64_t kNow = conformance::kStartMs;
+  for (std::uint32_t t : {1u, 2u}) {
+    ASSERT_TRUE(store->create_refresh_family({token_hash(t), user, "s", kNow, kNow + 100000}).ok());
+  }
+  SQLite::Database other(db_.string(), SQLite::OPEN_READWRITE);
+  // Stands in for an engine fault that makes SQLite abandon the whole transaction (as it does
+  // on SQLITE_FULL or an I/O error) in the middle of a batch.
+  other.exec(
+      "CREATE TRIGGER lose_the_transaction BEFORE INSERT ON refresh_tokens "
+      "WHEN NEW.issued_at_ms = 666 BEGIN SELECT RAISE(ROLLBACK, 'injected'); END");
+
+  const auto before = store->group_commit_stats();
+  auto hold = std::make_unique<SQLite::Transaction>(other, SQLite::TransactionBehavior::IMMEDIATE);
+  std::vector<std::thread> threads;
+  std::optional<Result<std::vector<FailureCount>>> blocker;
+  threads.emplace_back([&] {
+    const std::vector<std::string> key = {"blocker"};
+    blocker = store->record_failures(key, kNow, 1000);
+  });
+  const bool leading = wait_for_batches(
+      *store, [&](const sqlite::GroupCommitStats& s) { return s.batches == before.batches + 1; });
+
+  std::optional<Result<RedeemedRefresh>> first, second;
+  std::optional<Result<std::int64_t>> doomed;
+  threads.emplace_back([&] {
+    first = store->redeem_refresh_token(redemption(token_hash(1), token_hash(11), kNow));
+  });
+  threads.emplace_back([&] {
+    doomed = store->create_refresh_family({token_hash(3), user, "s", 666, kNow});
+  });
+  threads.emplace_back([&] {
+    second = store->redeem_refresh_token(redemption(token_hash(2), token_hash(12), kNow));
+  });
+  const bool queued =
+      wait_for_batches(*store, [](const sqlite::GroupCommitStats& s) { return s.waiting == 3; });
+  hold->commit();
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(leading);
+  ASSERT_TRUE(queued);
+  EXPECT_EQ(store->group_commit_stats().batches, before.batches + 2);
+  ASSERT_TRUE(blocker->ok()) << blocker->error().description;
+
+  for (const Error* e :
+       {first->ok() ? nullptr : &first->error(), doomed->ok() ? nullptr : &doomed->error(),
+        second->ok() ? nullptr : &second->error()}) {
+    ASSERT_NE(e, nullptr) << "a request of the lost batch reported success";
+    EXPECT_EQ(e->code, ErrorCode::kStorageUnavailable) << e->description;
+    expect_safe_description(*e);
+  }
+  other.exec("DROP TRIGGER lose_the_transaction");
+  // Nothing of the batch stuck: both presented tokens are still current, no successor exists.
+  for (std::uint32_t t : {1u, 2u}) {
+    auto again = store->redeem_refresh_token(redemption(token_hash(t), token_hash(20 + t), kNow));
+    ASSERT_TRUE(again.ok()) << again.error().description;
+    EXPECT_EQ(again->outcome, RefreshOutcome::kRotated);
+    EXPECT_EQ(again->generation, 2);
+    EXPECT_EQ(
+        store->redeem_refresh_token(redemption(token_hash(10 + t), token_hash(30), kNow))->outcome,
+        RefreshOutcome::kUnknown);
+  }
 }
 
 }  // namespace

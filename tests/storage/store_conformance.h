@@ -16,11 +16,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <latch>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -28,11 +32,14 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "refresh_outcome_printer.h"
 #include "storage/store.h"
 
 namespace connect_auth::storage::conformance {
 
 inline constexpr std::int64_t kStartTime = 1'700'000'000;
+inline constexpr std::int64_t kStartMs = kStartTime * 1000;
+inline constexpr std::int64_t kDayMs = 86'400'000;
 
 inline constexpr const char* kAcme = "0b9d4a7e-3c1f-4f5e-9a41-6d2f8c0e1a01";
 inline constexpr const char* kGlobex = "1c2e5b8f-4d20-4a6f-8b52-7e3f9d1f2b02";
@@ -60,6 +67,27 @@ inline ApiKey make_key(std::string api_id, std::int64_t user_id, std::vector<std
   key.created_at = kStartTime;
   key.updated_at = kStartTime;
   return key;
+}
+
+// A distinct refresh-token hash per n.
+inline TokenHash token_hash(std::uint32_t n) {
+  TokenHash h{};
+  h.fill(0xA5);
+  for (int i = 0; i < 4; ++i) h[i] = static_cast<std::uint8_t>(n >> (8 * i));
+  return h;
+}
+
+inline RefreshRedemption redemption(const TokenHash& presented, const TokenHash& successor,
+                                    std::int64_t now_ms, RefreshPolicy policy = {}) {
+  return RefreshRedemption{presented, successor, now_ms, policy};
+}
+
+inline SigningKey make_signing_key(std::string kid, std::string algorithm, std::int64_t created_at,
+                                   bool active = true,
+                                   std::optional<std::int64_t> retired_at = std::nullopt,
+                                   std::int64_t activates_at = 0) {
+  return SigningKey{std::move(kid), std::move(algorithm), {9, 8, 7},   created_at,
+                    active,         retired_at,           activates_at};
 }
 
 // A 25-character [A-Z0-9] id, as the wire contract shapes them.
@@ -131,6 +159,36 @@ class StoreConformanceTest : public ::testing::Test {
   std::int64_t last_seq() {
     auto changes = all_changes();
     return changes.empty() ? 0 : changes.back().seq;
+  }
+
+  // A family whose first token is `first`, issued at now_ms.
+  std::int64_t new_family(std::int64_t user_id, const TokenHash& first,
+                          std::int64_t now_ms = kStartMs,
+                          std::int64_t absolute_expires_at_ms = kStartMs + 90 * kDayMs) {
+    auto id = store().create_refresh_family(
+        NewRefreshFamily{first, user_id, "offline_access", now_ms, absolute_expires_at_ms});
+    EXPECT_TRUE(id.ok()) << id.error().description;
+    return id.ok() ? *id : 0;
+  }
+
+  // The outcome of one redemption; a store error fails the test and reads as kUnknown.
+  RefreshOutcome redeem(const TokenHash& presented, const TokenHash& successor, std::int64_t now_ms,
+                        RefreshPolicy policy = {}) {
+    auto r = store().redeem_refresh_token(redemption(presented, successor, now_ms, policy));
+    EXPECT_TRUE(r.ok()) << r.error().description;
+    return r.ok() ? r->outcome : RefreshOutcome::kUnknown;
+  }
+
+  SigningKey signing_key(std::string_view kid) {
+    auto keys = store().list_signing_keys();
+    EXPECT_TRUE(keys.ok());
+    if (keys.ok()) {
+      for (const SigningKey& k : *keys) {
+        if (k.kid == kid) return k;
+      }
+    }
+    ADD_FAILURE() << "no signing key " << kid;
+    return {};
   }
 
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>(kStartTime);
@@ -779,6 +837,587 @@ TYPED_TEST_P(StoreConformanceTest, ConcurrentCallsFromThreadsAllSucceed) {
   EXPECT_EQ(this->all_changes().size(), static_cast<std::size_t>(1 + 3 * kThreads * kPerThread));
 }
 
+// ------------------------------------------------------------------ v4: users' sessions
+
+TYPED_TEST_P(StoreConformanceTest, NewUserHasNoSessionCutoff) {
+  auto& s = this->store();
+  auto id = s.create_user("ops@acme.test", "h");
+  CA_ASSERT_OK(id);
+  EXPECT_EQ(s.find_user_by_id(*id)->sessions_not_before, 0);
+  EXPECT_EQ(s.find_user_by_name("ops@acme.test")->sessions_not_before, 0);
+}
+
+TYPED_TEST_P(StoreConformanceTest, PasswordChangeEndsEverySession) {
+  auto& s = this->store();
+  const std::int64_t alice = this->seed_user("alice@acme.test");
+  auto bob = s.create_user("bob@acme.test", "h");
+  CA_ASSERT_OK(bob);
+  this->new_family(alice, token_hash(1));
+  this->new_family(alice, token_hash(2));
+  this->new_family(*bob, token_hash(3));
+  this->clock_->advance(500);
+  const std::int64_t before = this->last_seq();
+
+  CA_ASSERT_OK(s.set_user_password(alice, "new-hash"));
+  auto user = s.find_user_by_id(alice);
+  CA_ASSERT_OK(user);
+  EXPECT_EQ(user->password_hash, "new-hash");
+  EXPECT_FALSE(user->disabled);
+  EXPECT_EQ(user->sessions_not_before, kStartTime + 501);
+  auto snap = s.load_auth_snapshot();
+  CA_ASSERT_OK(snap);
+  for (const User& u : snap->users) {
+    EXPECT_EQ(u.sessions_not_before, u.id == alice ? kStartTime + 501 : 0) << u.user_name;
+  }
+  // Exactly one kUser change; the cache reloads the user from it.
+  auto changes = s.changes_since(before, 10);
+  CA_ASSERT_OK(changes);
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].kind, ChangeKind::kUser);
+  EXPECT_EQ((*changes)[0].ref, std::to_string(alice));
+
+  const std::int64_t now = (kStartTime + 500) * 1000;
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(11), now), RefreshOutcome::kRevoked);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(12), now), RefreshOutcome::kRevoked);
+  EXPECT_EQ(this->redeem(token_hash(3), token_hash(13), now), RefreshOutcome::kRotated);
+
+  // A family created after the change works; the cut-off only ever moves forward.
+  this->new_family(alice, token_hash(4), now);
+  EXPECT_EQ(this->redeem(token_hash(4), token_hash(14), now + 1), RefreshOutcome::kRotated);
+  this->clock_->set(kStartTime + 100);  // clock stepped back
+  CA_ASSERT_OK(s.set_user_password(alice, "newer-hash"));
+  EXPECT_EQ(s.find_user_by_id(alice)->sessions_not_before, kStartTime + 501);
+
+  auto unknown = s.set_user_password(*bob + 100, "h");
+  CA_EXPECT_ERROR(unknown, ErrorCode::kStorageNotFound);
+  EXPECT_EQ(unknown.error().description, "user not found");
+}
+
+TYPED_TEST_P(StoreConformanceTest, DisablingEndsEverySessionAndEnablingRevivesNone) {
+  auto& s = this->store();
+  const std::int64_t alice = this->seed_user("alice@acme.test");
+  auto bob = s.create_user("bob@acme.test", "h");
+  CA_ASSERT_OK(bob);
+  this->new_family(alice, token_hash(1));
+  this->new_family(*bob, token_hash(2));
+  this->clock_->advance(60);
+
+  CA_ASSERT_OK(s.set_user_disabled(alice, true));
+  EXPECT_EQ(s.find_user_by_id(alice)->sessions_not_before, kStartTime + 61);
+  EXPECT_EQ(s.find_user_by_id(*bob)->sessions_not_before, 0);
+  const std::int64_t now = (kStartTime + 60) * 1000;
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(11), now), RefreshOutcome::kRevoked);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(12), now), RefreshOutcome::kRotated);
+
+  // A family of a user who is disabled (created in a race with the disable) is revoked by its
+  // first redemption.
+  const std::int64_t late = this->new_family(alice, token_hash(3), now);
+  auto first = s.redeem_refresh_token(redemption(token_hash(3), token_hash(13), now + 1));
+  CA_ASSERT_OK(first);
+  EXPECT_EQ(first->outcome, RefreshOutcome::kUserDisabled);
+  EXPECT_EQ(first->family_id, late);
+  EXPECT_EQ(this->redeem(token_hash(3), token_hash(14), now + 2), RefreshOutcome::kRevoked);
+
+  this->clock_->advance(60);
+  CA_ASSERT_OK(s.set_user_disabled(alice, false));
+  auto enabled = s.find_user_by_id(alice);
+  EXPECT_FALSE(enabled->disabled);
+  EXPECT_EQ(enabled->sessions_not_before, kStartTime + 61);  // enabling moves nothing
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(15), now + 3), RefreshOutcome::kRevoked);
+  EXPECT_EQ(this->redeem(token_hash(3), token_hash(16), now + 3), RefreshOutcome::kRevoked);
+}
+
+// ------------------------------------------------------------------ v4: signing keys
+
+TYPED_TEST_P(StoreConformanceTest, SigningKeyActivationTimeRoundTrips) {
+  auto& s = this->store();
+  CA_ASSERT_OK(s.insert_signing_key(
+      make_signing_key("kid-a", "RS256", kStartTime, true, std::nullopt, kStartTime + 90)));
+  CA_ASSERT_OK(s.insert_signing_key(make_signing_key("kid-b", "HS256", kStartTime)));
+  EXPECT_EQ(this->signing_key("kid-a").activates_at, kStartTime + 90);
+  EXPECT_EQ(this->signing_key("kid-b").activates_at, 0);
+}
+
+TYPED_TEST_P(StoreConformanceTest, RotationRetiresTheOtherKeysOfItsAlgorithm) {
+  auto& s = this->store();
+  const std::int64_t retire_at = kStartTime + 3600;
+  CA_ASSERT_OK(s.insert_signing_key(make_signing_key("rs-a", "RS256", kStartTime - 300)));
+  CA_ASSERT_OK(s.insert_signing_key(  // retiring later than the rotation wants: brought forward
+      make_signing_key("rs-b", "RS256", kStartTime - 200, false, retire_at + 1000)));
+  CA_ASSERT_OK(s.insert_signing_key(  // retiring sooner: keeps its time
+      make_signing_key("rs-c", "RS256", kStartTime - 100, false, kStartTime - 10)));
+  CA_ASSERT_OK(s.insert_signing_key(make_signing_key("hs-a", "HS256", kStartTime - 50)));
+  const std::int64_t before = this->last_seq();
+
+  SigningKey fresh =
+      make_signing_key("rs-new", "RS256", kStartTime, true, std::nullopt, kStartTime + 60);
+  CA_ASSERT_OK(s.rotate_signing_key(fresh, retire_at));
+
+  const SigningKey a = this->signing_key("rs-a");
+  EXPECT_FALSE(a.active);
+  EXPECT_EQ(a.retired_at, std::optional<std::int64_t>(retire_at));
+  const SigningKey b = this->signing_key("rs-b");
+  EXPECT_FALSE(b.active);
+  EXPECT_EQ(b.retired_at, std::optional<std::int64_t>(retire_at));
+  EXPECT_EQ(this->signing_key("rs-c").retired_at, std::optional<std::int64_t>(kStartTime - 10));
+  const SigningKey hs = this->signing_key("hs-a");  // another algorithm: untouched
+  EXPECT_TRUE(hs.active);
+  EXPECT_FALSE(hs.retired_at.has_value());
+  const SigningKey n = this->signing_key("rs-new");
+  EXPECT_TRUE(n.active);
+  EXPECT_FALSE(n.retired_at.has_value());
+  EXPECT_EQ(n.activates_at, kStartTime + 60);
+  EXPECT_EQ(n.created_at, kStartTime);
+
+  auto changes = s.changes_since(before, 10);
+  CA_ASSERT_OK(changes);
+  std::set<std::string> refs;
+  for (const Change& c : *changes) {
+    EXPECT_EQ(c.kind, ChangeKind::kSigningKey);
+    refs.insert(c.ref);
+  }
+  EXPECT_EQ(refs, (std::set<std::string>{"rs-new", "rs-a", "rs-b"}));
+
+  // A clashing kid rotates nothing.
+  const std::int64_t after = this->last_seq();
+  CA_EXPECT_ERROR(s.rotate_signing_key(make_signing_key("rs-a", "RS256", kStartTime), retire_at),
+                  ErrorCode::kStorageConflict);
+  EXPECT_TRUE(this->signing_key("rs-new").active);
+  EXPECT_EQ(this->last_seq(), after);
+}
+
+TYPED_TEST_P(StoreConformanceTest, DeleteRetiredSigningKeys) {
+  auto& s = this->store();
+  CA_ASSERT_OK(
+      s.insert_signing_key(make_signing_key("gone", "RS256", kStartTime, false, kStartTime + 99)));
+  CA_ASSERT_OK(
+      s.insert_signing_key(make_signing_key("edge", "RS256", kStartTime, false, kStartTime + 100)));
+  CA_ASSERT_OK(s.insert_signing_key(make_signing_key("live", "RS256", kStartTime)));
+  CA_ASSERT_OK(s.insert_signing_key(make_signing_key("idle", "HS256", kStartTime, false)));
+  const std::int64_t before = this->last_seq();
+
+  CA_ASSERT_OK(s.delete_retired_signing_keys(kStartTime + 100));
+  auto keys = s.list_signing_keys();
+  CA_ASSERT_OK(keys);
+  std::set<std::string> kids;
+  for (const SigningKey& k : *keys) kids.insert(k.kid);
+  EXPECT_EQ(kids, (std::set<std::string>{"edge", "live", "idle"}));
+  auto changes = s.changes_since(before, 10);
+  CA_ASSERT_OK(changes);
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].kind, ChangeKind::kSigningKey);
+  EXPECT_EQ((*changes)[0].ref, "gone");
+
+  CA_ASSERT_OK(s.delete_retired_signing_keys(kStartTime + 100));  // nothing more to do
+  EXPECT_EQ(this->last_seq(), (*changes)[0].seq);
+}
+
+// ------------------------------------------------------------------ v4: refresh tokens
+
+TYPED_TEST_P(StoreConformanceTest, RefreshFamilyRotates) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  const std::int64_t seq = this->last_seq();
+  const std::int64_t family = this->new_family(user, token_hash(1));
+  EXPECT_GT(family, 0);
+
+  auto first = s.redeem_refresh_token(redemption(token_hash(1), token_hash(2), kStartMs + 10));
+  CA_ASSERT_OK(first);
+  EXPECT_EQ(first->outcome, RefreshOutcome::kRotated);
+  EXPECT_EQ(first->family_id, family);
+  EXPECT_EQ(first->user_id, user);
+  EXPECT_EQ(first->user_name, "ops@acme.test");
+  EXPECT_EQ(first->scope, "offline_access");
+  EXPECT_EQ(first->generation, 2);
+
+  auto second = s.redeem_refresh_token(redemption(token_hash(2), token_hash(3), kStartMs + 20));
+  CA_ASSERT_OK(second);
+  EXPECT_EQ(second->outcome, RefreshOutcome::kRotated);
+  EXPECT_EQ(second->family_id, family);
+  EXPECT_EQ(second->generation, 3);
+
+  // Families are independent, and refresh writes are not cache changes.
+  const std::int64_t other = this->new_family(user, token_hash(10));
+  EXPECT_NE(other, family);
+  EXPECT_EQ(this->redeem(token_hash(10), token_hash(11), kStartMs + 30), RefreshOutcome::kRotated);
+  EXPECT_EQ(this->last_seq(), seq);
+}
+
+TYPED_TEST_P(StoreConformanceTest, RefreshFamilyCreationErrors) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  auto unknown_user = s.create_refresh_family(
+      NewRefreshFamily{token_hash(1), user + 50, "offline_access", kStartMs, kStartMs + kDayMs});
+  CA_EXPECT_ERROR(unknown_user, ErrorCode::kStorageNotFound);
+  EXPECT_EQ(unknown_user.error().description, "user not found");
+  expect_safe_description(unknown_user.error());
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), kStartMs), RefreshOutcome::kUnknown);
+
+  this->new_family(user, token_hash(1));
+  auto clash = s.create_refresh_family(
+      NewRefreshFamily{token_hash(1), user, "offline_access", kStartMs, kStartMs + kDayMs});
+  CA_EXPECT_ERROR(clash, ErrorCode::kStorageConflict);
+  expect_safe_description(clash.error());
+  // A successor that clashes with a stored token issues nothing and retires nothing.
+  this->new_family(user, token_hash(5));
+  auto bad_successor =
+      s.redeem_refresh_token(redemption(token_hash(5), token_hash(1), kStartMs + 1));
+  CA_EXPECT_ERROR(bad_successor, ErrorCode::kStorageConflict);
+  EXPECT_EQ(this->redeem(token_hash(5), token_hash(6), kStartMs + 2), RefreshOutcome::kRotated);
+}
+
+TYPED_TEST_P(StoreConformanceTest, UnknownRefreshTokenChangesNothing) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  this->new_family(user, token_hash(1));
+  TokenHash near = token_hash(1);
+  near[31] ^= 1;  // one bit off
+  for (const TokenHash& t : {token_hash(999), near, TokenHash{}}) {
+    auto r = s.redeem_refresh_token(redemption(t, token_hash(2), kStartMs));
+    CA_ASSERT_OK(r);
+    EXPECT_EQ(r->outcome, RefreshOutcome::kUnknown);
+    EXPECT_EQ(r->family_id, 0);
+    EXPECT_EQ(r->generation, 0);
+  }
+  // token_hash(2) was never stored as a successor.
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(3), kStartMs), RefreshOutcome::kUnknown);
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), kStartMs), RefreshOutcome::kRotated);
+}
+
+TYPED_TEST_P(StoreConformanceTest, RetiredTokenAfterGraceIsReuse) {
+  const std::int64_t user = this->seed_user();
+  this->new_family(user, token_hash(1));
+  const RefreshPolicy no_grace{0, 7 * kDayMs};
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), kStartMs, no_grace),
+            RefreshOutcome::kRotated);
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(3), kStartMs, no_grace),
+            RefreshOutcome::kReuseDetected);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(4), kStartMs, no_grace),
+            RefreshOutcome::kRevoked);
+}
+
+TYPED_TEST_P(StoreConformanceTest, ReplayInsideGraceIssuesASiblingInTheSameFamily) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  const std::int64_t family = this->new_family(user, token_hash(1));
+  const RefreshPolicy policy{30'000, 7 * kDayMs};
+  const std::int64_t rotated = kStartMs + 10;
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), rotated, policy), RefreshOutcome::kRotated);
+
+  auto replay = s.redeem_refresh_token(
+      redemption(token_hash(1), token_hash(3), rotated + policy.grace_ms - 1, policy));
+  CA_ASSERT_OK(replay);
+  EXPECT_EQ(replay->outcome, RefreshOutcome::kReplayedInGrace);
+  EXPECT_EQ(replay->family_id, family);
+  EXPECT_EQ(replay->generation, 2);  // a sibling of token 2
+  EXPECT_EQ(replay->user_name, "ops@acme.test");
+  EXPECT_EQ(replay->scope, "offline_access");
+
+  // The sibling is a current token: it rotates the family...
+  const std::int64_t later = rotated + policy.grace_ms;
+  auto next = s.redeem_refresh_token(redemption(token_hash(3), token_hash(4), later, policy));
+  CA_ASSERT_OK(next);
+  EXPECT_EQ(next->outcome, RefreshOutcome::kRotated);
+  EXPECT_EQ(next->generation, 3);
+  EXPECT_EQ(next->family_id, family);
+  // ...after which token 2 is the previous generation, replayable within the new grace period.
+  auto sibling =
+      s.redeem_refresh_token(redemption(token_hash(2), token_hash(5), later + 1, policy));
+  CA_ASSERT_OK(sibling);
+  EXPECT_EQ(sibling->outcome, RefreshOutcome::kReplayedInGrace);
+  EXPECT_EQ(sibling->generation, 3);
+  EXPECT_EQ(this->redeem(token_hash(4), token_hash(6), later + 2, policy),
+            RefreshOutcome::kRotated);
+}
+
+TYPED_TEST_P(StoreConformanceTest, PreviousGenerationAfterGraceRevokesTheWholeFamily) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  const std::int64_t family = this->new_family(user, token_hash(1));
+  const RefreshPolicy policy{30'000, 7 * kDayMs};
+  const std::int64_t rotated = kStartMs + 10;
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), rotated, policy), RefreshOutcome::kRotated);
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(3), rotated + 5, policy),
+            RefreshOutcome::kReplayedInGrace);
+
+  auto stolen = s.redeem_refresh_token(
+      redemption(token_hash(1), token_hash(4), rotated + policy.grace_ms, policy));
+  CA_ASSERT_OK(stolen);
+  EXPECT_EQ(stolen->outcome, RefreshOutcome::kReuseDetected);
+  EXPECT_EQ(stolen->family_id, family);
+  EXPECT_EQ(stolen->user_id, user);
+  // The current token, its sibling and the replayed one are all dead; nothing was issued.
+  for (std::uint32_t t : {2u, 3u, 1u, 4u}) {
+    SCOPED_TRACE(t);
+    EXPECT_EQ(this->redeem(token_hash(t), token_hash(100 + t), rotated + 40'000, policy),
+              t == 4u ? RefreshOutcome::kUnknown : RefreshOutcome::kRevoked);
+  }
+}
+
+TYPED_TEST_P(StoreConformanceTest, OlderGenerationIsReuseEvenInsideGrace) {
+  const std::int64_t user = this->seed_user();
+  this->new_family(user, token_hash(1));
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), kStartMs + 1), RefreshOutcome::kRotated);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(3), kStartMs + 2), RefreshOutcome::kRotated);
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(4), kStartMs + 3),
+            RefreshOutcome::kReuseDetected);
+  EXPECT_EQ(this->redeem(token_hash(3), token_hash(5), kStartMs + 4), RefreshOutcome::kRevoked);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(6), kStartMs + 5), RefreshOutcome::kRevoked);
+}
+
+TYPED_TEST_P(StoreConformanceTest, IdleExpiryBoundary) {
+  const std::int64_t user = this->seed_user();
+  const RefreshPolicy policy{30'000, 1000};
+  this->new_family(user, token_hash(1));
+  this->new_family(user, token_hash(2));
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(11), kStartMs + 999, policy),
+            RefreshOutcome::kRotated);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(12), kStartMs + 1000, policy),
+            RefreshOutcome::kExpired);
+  // Expiry writes nothing: the token is neither retired nor its family revoked.
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(12), kStartMs + 1001, policy),
+            RefreshOutcome::kExpired);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(12), kStartMs + 999, policy),
+            RefreshOutcome::kRotated);
+  // The successor's idle time counts from its own issue.
+  EXPECT_EQ(this->redeem(token_hash(11), token_hash(13), kStartMs + 999 + 1000, policy),
+            RefreshOutcome::kExpired);
+  EXPECT_EQ(this->redeem(token_hash(11), token_hash(13), kStartMs + 999 + 999, policy),
+            RefreshOutcome::kRotated);
+}
+
+TYPED_TEST_P(StoreConformanceTest, AbsoluteExpiryBoundary) {
+  const std::int64_t user = this->seed_user();
+  const std::int64_t end = kStartMs + 5000;
+  this->new_family(user, token_hash(1), kStartMs, end);
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), end - 1), RefreshOutcome::kRotated);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(3), end), RefreshOutcome::kExpired);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(3), end + 1), RefreshOutcome::kExpired);
+  // A retired token after the family's end is expired too, not reuse.
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(3), end + 60'000), RefreshOutcome::kExpired);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(3), end - 1), RefreshOutcome::kRotated);
+}
+
+TYPED_TEST_P(StoreConformanceTest, RevokeFamilyOfAnyOfItsTokens) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  this->new_family(user, token_hash(1));
+  this->new_family(user, token_hash(10));
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), kStartMs + 1), RefreshOutcome::kRotated);
+
+  CA_ASSERT_OK(s.revoke_refresh_family_of(token_hash(1), kStartMs + 2));  // a retired token
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(3), kStartMs + 3), RefreshOutcome::kRevoked);
+  CA_ASSERT_OK(s.revoke_refresh_family_of(token_hash(2), kStartMs + 4));  // again: no-op
+  EXPECT_EQ(this->redeem(token_hash(10), token_hash(11), kStartMs + 5), RefreshOutcome::kRotated);
+
+  auto unknown = s.revoke_refresh_family_of(token_hash(99), kStartMs + 6);
+  CA_EXPECT_ERROR(unknown, ErrorCode::kStorageNotFound);
+  expect_safe_description(unknown.error());
+}
+
+TYPED_TEST_P(StoreConformanceTest, PruneRefreshTokens) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  const std::int64_t t0 = kStartMs;
+  const std::int64_t t1 = t0 + 100;
+  const RefreshPolicy policy{30'000, 7 * kDayMs};
+  this->new_family(user, token_hash(1), t1);            // revoked at t0+150
+  this->new_family(user, token_hash(2), t1);            // revoked at t0+200 (boundary)
+  this->new_family(user, token_hash(3), t1, t0 + 200);  // absolute end t0+200 (boundary)
+  this->new_family(user, token_hash(4), t1);            // 4 retired at t0+120, 5 current
+  this->new_family(user, token_hash(6), t0);            // idle since t0
+  this->new_family(user, token_hash(7), t0 + 50);       // idle since t0+50 (boundary)
+  CA_ASSERT_OK(s.revoke_refresh_family_of(token_hash(1), t0 + 150));
+  CA_ASSERT_OK(s.revoke_refresh_family_of(token_hash(2), t0 + 200));
+  EXPECT_EQ(this->redeem(token_hash(4), token_hash(5), t0 + 120, policy), RefreshOutcome::kRotated);
+
+  // Idle time 150 ms: token 6 has idled out, 7 idles out exactly at t0+200.
+  CA_ASSERT_OK(s.prune_refresh_tokens(t0 + 200, 150));
+  const std::int64_t now = t0 + 199;
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(21), now, policy), RefreshOutcome::kUnknown);
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(22), now, policy), RefreshOutcome::kRevoked);
+  EXPECT_EQ(this->redeem(token_hash(6), token_hash(26), now, policy), RefreshOutcome::kUnknown);
+  EXPECT_EQ(this->redeem(token_hash(3), token_hash(23), now, policy), RefreshOutcome::kRotated);
+  // Being retired does not get a token pruned sooner: the retry inside grace still works.
+  EXPECT_EQ(this->redeem(token_hash(4), token_hash(24), now, policy),
+            RefreshOutcome::kReplayedInGrace);
+  // Token 7 is still stored: revoking through it finds its family.
+  CA_ASSERT_OK(s.revoke_refresh_family_of(token_hash(7), t0 + 300));
+
+  CA_ASSERT_OK(s.prune_refresh_tokens(t0 + 251, 150));
+  EXPECT_EQ(this->redeem(token_hash(23), token_hash(33), now, policy), RefreshOutcome::kUnknown);
+  EXPECT_EQ(this->redeem(token_hash(7), token_hash(37), now, policy), RefreshOutcome::kUnknown);
+  EXPECT_EQ(this->redeem(token_hash(4), token_hash(34), now, policy), RefreshOutcome::kUnknown);
+  EXPECT_EQ(this->redeem(token_hash(5), token_hash(35), now, policy), RefreshOutcome::kRotated);
+}
+
+TYPED_TEST_P(StoreConformanceTest, ConcurrentRedemptionsOfOneTokenNeverForkTheFamily) {
+  // Half the threads go through a second handle: another node on the same database.
+  auto other = this->backend_.open(this->clock_);
+  CA_ASSERT_OK(other);
+  const std::array<Store*, 2> nodes{&this->store(), other->get()};
+  const std::int64_t user = this->seed_user();
+  constexpr int kThreads = 16;
+  constexpr int kRounds = 50;
+  std::uint32_t next_token = 1;
+  for (const std::int64_t grace : {std::int64_t{0}, std::int64_t{30'000}}) {
+    const RefreshPolicy policy{grace, 7 * kDayMs};
+    for (int round = 0; round < kRounds; ++round) {
+      SCOPED_TRACE("grace " + std::to_string(grace) + ", round " + std::to_string(round));
+      const TokenHash first = token_hash(next_token++);
+      const std::int64_t family = this->new_family(user, first);
+      const std::uint32_t successors = next_token;
+      next_token += kThreads;
+
+      std::vector<std::optional<Result<RedeemedRefresh>>> results(kThreads);
+      std::latch start(kThreads);
+      std::vector<std::thread> threads;
+      threads.reserve(kThreads);
+      for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&, i] {
+          start.arrive_and_wait();
+          results[i] = nodes[i % 2]->redeem_refresh_token(
+              redemption(first, token_hash(successors + i), kStartMs + 100, policy));
+        });
+      }
+      for (auto& th : threads) th.join();
+
+      std::map<RefreshOutcome, int> outcomes;
+      for (const auto& r : results) {
+        ASSERT_TRUE(r->ok()) << r->error().description;
+        EXPECT_EQ((*r)->family_id, family);
+        ++outcomes[(*r)->outcome];
+        if ((*r)->outcome == RefreshOutcome::kRotated ||
+            (*r)->outcome == RefreshOutcome::kReplayedInGrace) {
+          EXPECT_EQ((*r)->generation, 2);
+        }
+      }
+      EXPECT_EQ(outcomes[RefreshOutcome::kRotated], 1);
+      if (grace == 0) {
+        // The first loser detects reuse and revokes; the rest find the family revoked.
+        EXPECT_EQ(outcomes[RefreshOutcome::kReuseDetected], 1);
+        EXPECT_EQ(outcomes[RefreshOutcome::kRevoked], kThreads - 2);
+      } else {
+        EXPECT_EQ(outcomes[RefreshOutcome::kReplayedInGrace], kThreads - 1);
+      }
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ v4: failed-login counters
+
+TYPED_TEST_P(StoreConformanceTest, FailureCountsRestartAfterTheWindow) {
+  auto& s = this->store();
+  const std::vector<std::string> key = {"user:ops@acme.test"};
+  constexpr std::int64_t kWindow = 60'000;
+  auto none = s.read_failures(key);
+  CA_ASSERT_OK(none);
+  ASSERT_EQ(none->size(), 1u);
+  EXPECT_EQ((*none)[0].count, 0);
+  EXPECT_EQ((*none)[0].last_failure_ms, 0);
+
+  auto expect_count = [&](std::int64_t now, std::int64_t count) {
+    auto r = s.record_failures(key, now, kWindow);
+    ASSERT_TRUE(r.ok()) << r.error().description;
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].count, count) << "at +" << now - kStartMs;
+    EXPECT_EQ((*r)[0].last_failure_ms, now);
+    auto read = s.read_failures(key);
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ((*read)[0].count, count);
+    EXPECT_EQ((*read)[0].last_failure_ms, now);
+  };
+  expect_count(kStartMs, 1);
+  expect_count(kStartMs + kWindow - 1, 2);      // just inside the window
+  expect_count(kStartMs + 2 * kWindow - 2, 3);  // window slides with the last failure
+  expect_count(kStartMs + 3 * kWindow - 2, 1);  // exactly a window later: restart
+  expect_count(kStartMs + 3 * kWindow - 1, 2);
+}
+
+TYPED_TEST_P(StoreConformanceTest, FailureCountsFollowTheOrderOfTheKeys) {
+  auto& s = this->store();
+  const std::vector<std::string> ip = {"ip:192.0.2.1"};
+  CA_ASSERT_OK(s.record_failures(ip, kStartMs, 60'000));
+  CA_ASSERT_OK(s.record_failures(ip, kStartMs + 1, 60'000));
+
+  const std::vector<std::string> keys = {"user:bob", "ip:192.0.2.1", "user:alice"};
+  auto counts = s.record_failures(keys, kStartMs + 2, 60'000);
+  CA_ASSERT_OK(counts);
+  ASSERT_EQ(counts->size(), 3u);
+  EXPECT_EQ((*counts)[0].count, 1);
+  EXPECT_EQ((*counts)[1].count, 3);
+  EXPECT_EQ((*counts)[2].count, 1);
+
+  const std::vector<std::string> reversed = {"user:alice", "nobody", "ip:192.0.2.1", "user:bob"};
+  auto read = s.read_failures(reversed);
+  CA_ASSERT_OK(read);
+  ASSERT_EQ(read->size(), 4u);
+  EXPECT_EQ((*read)[0].count, 1);
+  EXPECT_EQ((*read)[1].count, 0);
+  EXPECT_EQ((*read)[2].count, 3);
+  EXPECT_EQ((*read)[3].count, 1);
+  EXPECT_EQ((*read)[2].last_failure_ms, kStartMs + 2);
+
+  // A key named twice counts twice; keys are exact bytes; an empty batch is empty.
+  const std::vector<std::string> twice = {"k", "k", "K", std::string("k\0", 2)};
+  auto twice_counts = s.record_failures(twice, kStartMs, 60'000);
+  CA_ASSERT_OK(twice_counts);
+  ASSERT_EQ(twice_counts->size(), 4u);
+  EXPECT_EQ((*twice_counts)[0].count, 1);
+  EXPECT_EQ((*twice_counts)[1].count, 2);
+  EXPECT_EQ((*twice_counts)[2].count, 1);
+  EXPECT_EQ((*twice_counts)[3].count, 1);
+  auto empty = s.record_failures(std::span<const std::string>{}, kStartMs, 60'000);
+  CA_ASSERT_OK(empty);
+  EXPECT_TRUE(empty->empty());
+  auto empty_read = s.read_failures(std::span<const std::string>{});
+  CA_ASSERT_OK(empty_read);
+  EXPECT_TRUE(empty_read->empty());
+}
+
+TYPED_TEST_P(StoreConformanceTest, ClearAndPruneFailureCounts) {
+  auto& s = this->store();
+  const std::vector<std::string> old_keys = {"a", "b"};
+  const std::vector<std::string> new_keys = {"c", "d"};
+  CA_ASSERT_OK(s.record_failures(old_keys, kStartMs, 60'000));
+  CA_ASSERT_OK(s.record_failures(new_keys, kStartMs + 100, 60'000));
+
+  const std::vector<std::string> clear = {"b", "c", "never-seen"};
+  CA_ASSERT_OK(s.clear_failures(clear));
+  const std::vector<std::string> all = {"a", "b", "c", "d"};
+  auto read = s.read_failures(all);
+  CA_ASSERT_OK(read);
+  EXPECT_EQ((*read)[0].count, 1);
+  EXPECT_EQ((*read)[1].count, 0);
+  EXPECT_EQ((*read)[2].count, 0);
+  EXPECT_EQ((*read)[3].count, 1);
+
+  CA_ASSERT_OK(s.prune_failures(kStartMs + 100));  // "d" failed exactly then: kept
+  read = s.read_failures(all);
+  CA_ASSERT_OK(read);
+  EXPECT_EQ((*read)[0].count, 0);
+  EXPECT_EQ((*read)[0].last_failure_ms, 0);
+  EXPECT_EQ((*read)[3].count, 1);
+  CA_ASSERT_OK(s.prune_failures(kStartMs + 101));
+  EXPECT_EQ(s.read_failures(all)->at(3).count, 0);
+}
+
+TYPED_TEST_P(StoreConformanceTest, RefreshAndFailureWritesAppendNoChange) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  const std::int64_t seq = this->last_seq();
+  this->new_family(user, token_hash(1));
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), kStartMs), RefreshOutcome::kRotated);
+  CA_ASSERT_OK(s.revoke_refresh_family_of(token_hash(2), kStartMs + 1));
+  CA_ASSERT_OK(s.prune_refresh_tokens(kStartMs + 2, kDayMs));
+  const std::vector<std::string> keys = {"user:x"};
+  CA_ASSERT_OK(s.record_failures(keys, kStartMs, 1000));
+  CA_ASSERT_OK(s.clear_failures(keys));
+  CA_ASSERT_OK(s.prune_failures(kStartMs));
+  EXPECT_EQ(this->last_seq(), seq);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     StoreConformanceTest, AccountsCreateFindList, AccountsActivateDeactivate,
     DuplicateAccountConflicts, UsersCreateFindByNameAndId, UserNamesCompareAsExactBytes,
@@ -789,6 +1428,16 @@ REGISTER_TYPED_TEST_SUITE_P(
     DeleteRemovesKeyAndItsAccounts, RegenerateOrDeleteUnknownIsNotFound, SigningKeysInsertAndList,
     EveryMutationAppendsItsChangeInOrder, ChangesSinceIsExact, PrunedPositionIsNotFound,
     SnapshotOfEmptyStore, SnapshotHoldsEverythingTheCacheNeeds,
-    SecondHandleSeesWritesThroughTheFeed, ConcurrentCallsFromThreadsAllSucceed);
+    SecondHandleSeesWritesThroughTheFeed, ConcurrentCallsFromThreadsAllSucceed,
+    NewUserHasNoSessionCutoff, PasswordChangeEndsEverySession,
+    DisablingEndsEverySessionAndEnablingRevivesNone, SigningKeyActivationTimeRoundTrips,
+    RotationRetiresTheOtherKeysOfItsAlgorithm, DeleteRetiredSigningKeys, RefreshFamilyRotates,
+    RefreshFamilyCreationErrors, UnknownRefreshTokenChangesNothing, RetiredTokenAfterGraceIsReuse,
+    ReplayInsideGraceIssuesASiblingInTheSameFamily,
+    PreviousGenerationAfterGraceRevokesTheWholeFamily, OlderGenerationIsReuseEvenInsideGrace,
+    IdleExpiryBoundary, AbsoluteExpiryBoundary, RevokeFamilyOfAnyOfItsTokens, PruneRefreshTokens,
+    ConcurrentRedemptionsOfOneTokenNeverForkTheFamily, FailureCountsRestartAfterTheWindow,
+    FailureCountsFollowTheOrderOfTheKeys, ClearAndPruneFailureCounts,
+    RefreshAndFailureWritesAppendNoChange);
 
 }  // namespace connect_auth::storage::conformance

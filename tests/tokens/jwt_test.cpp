@@ -736,14 +736,18 @@ TEST_F(JwtTest, KeyRingFindsByExactKid) {
 }
 
 TEST_F(JwtTest, SigningKeyIsTheOneMarkedToSign) {
-  EXPECT_EQ(ring_.signing_key(), key1_.get());
+  EXPECT_EQ(ring_.signing_key(JwsAlgorithm::kHs256), key1_.get());
+  EXPECT_EQ(ring_.signing_key(JwsAlgorithm::kRs256), nullptr);
   KeyRing ring;
-  EXPECT_EQ(ring.signing_key(), nullptr);
+  EXPECT_EQ(ring.signing_key(JwsAlgorithm::kHs256), nullptr);
   ring.add(key1_, false);
-  EXPECT_EQ(ring.signing_key(), nullptr);
+  EXPECT_EQ(ring.signing_key(JwsAlgorithm::kHs256), nullptr);
   ring.add(key2_, true);
-  EXPECT_EQ(ring.signing_key(), key2_.get());
+  EXPECT_EQ(ring.signing_key(JwsAlgorithm::kHs256), key2_.get());
   EXPECT_EQ(ring.find("k1"), key1_.get());
+  // Replacing the signer's kid with a key that does not sign leaves no signer.
+  ring.add(Hs256Key::create("k2", bytes_of(kSecret1)).value(), false);
+  EXPECT_EQ(ring.signing_key(JwsAlgorithm::kHs256), nullptr);
 }
 
 TEST_F(JwtTest, TokenOfAKeyNoLongerInTheRingIsRejected) {

@@ -930,5 +930,169 @@ TEST(ServerLifecycleTest, StopBeforeRunMakesRunReturn) {
 INSTANTIATE_TEST_SUITE_P(Transport, PlainAndTls, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Tls" : "Plain"; });
 
+// ---------------------------------------------------------------------------------------------
+// Deferred answers (http::Deferral): a handler hands the request to another thread.
+
+// Answers /defer/* from a separate thread after `delay`; everything else at once.
+class DeferringHandler {
+ public:
+  explicit DeferringHandler(std::chrono::milliseconds delay) : delay_(delay) {}
+  ~DeferringHandler() {
+    for (auto& t : threads_) t.join();
+  }
+
+  http::Response operator()(const http::Request& request) {
+    if (request.path.substr(0, 7) != "/defer/" || request.deferral == nullptr) {
+      return echo_handler(request);
+    }
+    http::Response answer = echo_handler(request);  // built now: the Request dies on return
+    http::Responder responder = request.deferral->defer();
+    std::lock_guard lock(mutex_);
+    threads_.emplace_back([delay = delay_, responder = std::move(responder),
+                           answer = std::move(answer)]() mutable {
+      std::this_thread::sleep_for(delay);
+      responder.send(std::move(answer));
+    });
+    return http::Response::deferred_marker();
+  }
+
+ private:
+  std::chrono::milliseconds delay_;
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_P(PlainAndTls, DeferredAnswerArrivesAndPipelinedRequestsKeepTheirOrder) {
+  DeferringHandler handler(100ms);
+  auto server = start_server(test_options(GetParam()),
+                             [&handler](const http::Request& r) { return handler(r); });
+  auto client = server->connect();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->send(get_request("/defer/1") + get_request("/now") +
+                           get_request("/defer/2")));
+  for (const char* path : {"/defer/1", "/now", "/defer/2"}) {
+    auto response = client->read_response();
+    ASSERT_TRUE(response.has_value()) << path;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_TRUE(contains(response->body, std::string("\"path\":\"") + path + "\""))
+        << response->body;
+  }
+}
+
+TEST(ServerDeferralTest, OtherConnectionsAreServedWhileOneWaits) {
+  DeferringHandler handler(1500ms);
+  auto server =
+      start_server(test_options(), [&handler](const http::Request& r) { return handler(r); });
+  auto waiting = server->connect();
+  ASSERT_NE(waiting, nullptr);
+  ASSERT_TRUE(waiting->send(get_request("/defer/slow")));
+  const auto start = Clock::now();
+  auto other = server->connect();
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->send(get_request("/now")));
+  auto quick = other->read_response();
+  ASSERT_TRUE(quick.has_value());
+  EXPECT_LT(Clock::now() - start, 1400ms);  // not queued behind the deferred request
+  auto slow = waiting->read_response();
+  ASSERT_TRUE(slow.has_value());
+  EXPECT_EQ(slow->status, 200);
+}
+
+TEST(ServerDeferralTest, DroppedResponderAnswers503) {
+  auto server = start_server(test_options(), [](const http::Request& request) {
+    if (request.deferral == nullptr) return echo_handler(request);
+    { http::Responder abandoned = request.deferral->defer(); }  // dropped without send()
+    return http::Response::deferred_marker();
+  });
+  auto client = server->connect();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->send(get_request("/x")));
+  auto response = client->read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 503);
+  EXPECT_TRUE(response->header("Retry-After").has_value());
+  // The connection stays usable.
+  ASSERT_TRUE(client->send(get_request("/y")));
+  auto next = client->read_response();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->status, 503);
+}
+
+TEST(ServerDeferralTest, ImmediateAnswerAfterDeferWinsAndTheLateOneIsDropped) {
+  std::vector<http::Responder> parked;
+  std::mutex mutex;
+  auto server = start_server(test_options(), [&](const http::Request& request) {
+    http::Responder responder = request.deferral->defer();
+    {
+      std::lock_guard lock(mutex);
+      parked.push_back(std::move(responder));
+    }
+    return echo_handler(request);  // changed its mind: answers at once
+  });
+  auto client = server->connect();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->send(get_request("/first")));
+  auto first = client->read_response();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(contains(first->body, "\"path\":\"/first\""));
+  {
+    std::lock_guard lock(mutex);
+    http::Response late;
+    late.body = "late";
+    parked.front().send(std::move(late));
+  }
+  ASSERT_TRUE(client->send(get_request("/second")));
+  auto second = client->read_response();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(contains(second->body, "\"path\":\"/second\"")) << second->body;
+  std::lock_guard lock(mutex);
+  parked.clear();  // unsent responders of answered requests are dropped silently too
+}
+
+TEST(ServerDeferralTest, MarkerWithoutDeferIs500) {
+  auto server = start_server(test_options(),
+                             [](const http::Request&) { return http::Response::deferred_marker(); });
+  auto client = server->connect();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->send(get_request("/x")));
+  auto response = client->read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 500);
+}
+
+TEST(ServerDeferralTest, StopWaitsForTheDeferredAnswer) {
+  DeferringHandler handler(300ms);
+  auto server =
+      start_server(test_options(), [&handler](const http::Request& r) { return handler(r); });
+  auto client = server->connect();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->send(get_request("/defer/x")));
+  std::this_thread::sleep_for(50ms);
+  server->request_stop();
+  auto response = client->read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->header("Connection"), "close");
+  EXPECT_TRUE(server->wait_finished(3s));
+}
+
+
+TEST(ServerDeferralTest, DeferredRequestPastItsDeadlineGets503AndTheLateAnswerIsDropped) {
+  ServerOptions options = test_options();
+  options.limits.read_timeout = 300ms;
+  DeferringHandler handler(1200ms);
+  auto server = start_server(options, [&handler](const http::Request& r) { return handler(r); });
+  auto client = server->connect();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->send(get_request("/defer/stuck")));
+  auto response = client->read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 503);
+  EXPECT_TRUE(response->header("Retry-After").has_value());
+  EXPECT_EQ(response->header("Connection"), "close");
+  EXPECT_TRUE(client->wait_closed(2s));
+  std::this_thread::sleep_for(1000ms);  // the late answer arrives and must be dropped quietly
+}
+
 }  // namespace
 }  // namespace connect_auth::transport

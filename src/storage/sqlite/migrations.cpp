@@ -80,8 +80,51 @@ CREATE TABLE change_feed (
 INSERT INTO change_feed (id, pruned_through) VALUES (1, 0);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Version 2: v4 sign-in (wire-contract §3, bad-inputs §E/§F).
+// - users.sessions_not_before: access tokens issued before it are refused (store.h).
+// - signing_keys.activates_at: existing keys get created_at, so "the latest activates_at signs"
+//   keeps choosing the key that signed before the upgrade.
+// - refresh_families / refresh_tokens: a family is one login's chain of rotated tokens. Tokens
+//   are keyed by their hash (no rowid: the hash is the only way in); deleting a family deletes
+//   its tokens. families.id is AUTOINCREMENT so an id is never reused after pruning.
+// - login_failures: throttling counters shared by every node, keyed by caller-chosen text.
+constexpr const char* kV2SignIn = R"sql(
+ALTER TABLE users ADD COLUMN sessions_not_before INTEGER NOT NULL DEFAULT 0;
+
+ALTER TABLE signing_keys ADD COLUMN activates_at INTEGER NOT NULL DEFAULT 0;
+UPDATE signing_keys SET activates_at = created_at;
+
+CREATE TABLE refresh_families (
+  id                     INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id                INTEGER NOT NULL REFERENCES users (id),
+  scope                  TEXT    NOT NULL,
+  current_generation     INTEGER NOT NULL CHECK (current_generation >= 1),
+  rotated_at_ms          INTEGER NOT NULL,
+  created_at_ms          INTEGER NOT NULL,
+  absolute_expires_at_ms INTEGER NOT NULL,
+  revoked_at_ms          INTEGER
+) STRICT;
+CREATE INDEX refresh_families_by_user ON refresh_families (user_id);
+
+CREATE TABLE refresh_tokens (
+  token_hash    BLOB    NOT NULL PRIMARY KEY CHECK (length(token_hash) = 32),
+  family_id     INTEGER NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+  generation    INTEGER NOT NULL CHECK (generation >= 1),
+  issued_at_ms  INTEGER NOT NULL,
+  retired_at_ms INTEGER
+) STRICT, WITHOUT ROWID;
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family_id);
+
+CREATE TABLE login_failures (
+  key             TEXT    NOT NULL PRIMARY KEY COLLATE BINARY,
+  count           INTEGER NOT NULL CHECK (count >= 1),
+  last_failure_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, kV1InitialSchema},
+    {2, kV2SignIn},
 }};
 
 constexpr bool versions_are_dense() {

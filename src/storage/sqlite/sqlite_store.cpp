@@ -13,12 +13,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "storage/record_names.h"
+#include "storage/refresh_rules.h"
 #include "storage/sqlite/connection_pool.h"
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/sqlite_error.h"
@@ -81,6 +83,86 @@ Result<T> transact(ConnectionPool& pool, sqlite::WriterGate& writers, TxMode mod
   }
 }
 
+}  // namespace
+
+// One caller's write in a group-commit batch (group_commit.h): `apply` runs the caller's
+// statements inside the batch transaction and records its result, returning whether the writes
+// stand; `fail` overwrites that result when the batch as a whole did not commit.
+struct sqlite::BatchedWrite {
+  std::function<bool(SQLite::Database&)> apply;
+  std::function<void(const Error&)> fail;
+};
+
+namespace {
+
+// At most this many requests share one transaction: bounds how long one batch holds the write
+// lock and how much one failed commit takes down with it.
+constexpr std::size_t kMaxBatch = 256;
+
+using Batches = sqlite::GroupCommit<sqlite::BatchedWrite>;
+
+// Runs one batch as one write transaction. Each request gets its own SAVEPOINT, so a request
+// that fails (a uniqueness clash, a missing user) undoes only its own writes. An engine fault
+// thrown by any request, or a failed BEGIN or COMMIT, fails every request of the batch with
+// the transaction's error: nothing of it was committed, so no caller may act as if it had been.
+void run_batch(ConnectionPool& pool, sqlite::WriterGate& writers,
+               std::span<sqlite::BatchedWrite* const> batch) {
+  const Result<void> committed =
+      transact<void>(pool, writers, TxMode::kWrite, {}, [&](SQLite::Database& db) -> Result<void> {
+        for (sqlite::BatchedWrite* write : batch) {
+          db.exec("SAVEPOINT request");
+          const bool keep = write->apply(db);
+          // Some errors make SQLite roll back the whole transaction by itself. Going on would
+          // run later requests in autocommit mode, and the requests before would be lost
+          // while reported as done.
+          if (sqlite3_get_autocommit(db.getHandle()) != 0) {
+            return make_error(ErrorCode::kStorageUnavailable,
+                              "database unavailable: the transaction was aborted");
+          }
+          if (keep) {
+            db.exec("RELEASE request");
+          } else {
+            db.exec("ROLLBACK TO request");
+            db.exec("RELEASE request");
+          }
+        }
+        return Ok{};
+      });
+  if (!committed) {
+    for (sqlite::BatchedWrite* write : batch) write->fail(committed.error());
+  }
+}
+
+// Like transact(kWrite), but the transaction (and its fsync) is shared with whatever other
+// batched writes arrive meanwhile. Returns once the batch holding this write has committed.
+template <class T, class Fn>
+Result<T> batched(Batches& batches, ConnectionPool& pool, sqlite::WriterGate& writers,
+                  const ErrorText& text, Fn&& fn) {
+  std::optional<Result<T>> result;
+  sqlite::BatchedWrite write{
+      [&](SQLite::Database& db) {
+        try {
+          result.emplace(fn(db));
+        } catch (const SQLite::Exception& e) {
+          Error error = sqlite::error_from_exception(e, text);
+          // An engine fault may have cost the whole transaction: fail the batch as one.
+          if (error.code == ErrorCode::kStorageUnavailable) throw;
+          result.emplace(std::move(error));
+        } catch (const MalformedRow&) {
+          result.emplace(make_error(ErrorCode::kInternal, "stored data is malformed"));
+        } catch (const std::exception&) {
+          result.emplace(make_error(ErrorCode::kInternal, "unexpected storage failure"));
+        }
+        return result->ok();
+      },
+      [&](const Error& error) { result.emplace(error); }};
+  batches.submit(write, [&](std::span<sqlite::BatchedWrite* const> batch) {
+    run_batch(pool, writers, batch);
+  });
+  if (!result) return make_error(ErrorCode::kInternal, "unexpected storage failure");
+  return std::move(*result);
+}
+
 Error not_found(std::string_view what) {
   return make_error(ErrorCode::kStorageNotFound, std::string(what));
 }
@@ -139,9 +221,9 @@ Account account_from(const SQLite::Statement& st) {
   return Account{text_at(st, 0), text_at(st, 1), text_at(st, 2), bool_at(st, 3)};
 }
 
-constexpr const char* kUserColumns = "id, user_name, password_hash, disabled";
+constexpr const char* kUserColumns = "id, user_name, password_hash, disabled, sessions_not_before";
 User user_from(const SQLite::Statement& st) {
-  return User{int_at(st, 0), text_at(st, 1), text_at(st, 2), bool_at(st, 3)};
+  return User{int_at(st, 0), text_at(st, 1), text_at(st, 2), bool_at(st, 3), int_at(st, 4)};
 }
 
 RoleGrant grant_from(const SQLite::Statement& st) {  // user_id, account_guid, role
@@ -164,7 +246,7 @@ ApiKey api_key_from(const SQLite::Statement& st) {
 }
 
 constexpr const char* kSigningKeyColumns =
-    "kid, algorithm, sealed_material, created_at, active, retired_at";
+    "kid, algorithm, sealed_material, created_at, active, retired_at, activates_at";
 SigningKey signing_key_from(const SQLite::Statement& st) {
   SigningKey key;
   key.kid = text_at(st, 0);
@@ -173,6 +255,7 @@ SigningKey signing_key_from(const SQLite::Statement& st) {
   key.created_at = int_at(st, 3);
   key.active = bool_at(st, 4);
   if (!st.isColumnNull(5)) key.retired_at = int_at(st, 5);
+  key.activates_at = int_at(st, 6);
   return key;
 }
 
@@ -230,6 +313,41 @@ bool user_exists(SQLite::Database& db, std::int64_t user_id) {
 
 bool account_exists(SQLite::Database& db, std::string_view guid) {
   return row_exists(db, "SELECT 1 FROM accounts WHERE guid = ?1", guid);
+}
+
+void insert_signing_key_row(SQLite::Database& db, const SigningKey& key) {
+  SQLite::Statement st(db,
+                       "INSERT INTO signing_keys (kid, algorithm, sealed_material, created_at, "
+                       "active, retired_at, activates_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  bind_text(st, 1, key.kid);
+  bind_text(st, 2, key.algorithm);
+  bind_blob(st, 3, key.sealed_material.data(), key.sealed_material.size());
+  st.bind(4, key.created_at);
+  bind_bool(st, 5, key.active);
+  if (key.retired_at) {
+    st.bind(6, *key.retired_at);
+  } else {
+    st.bind(6);  // NULL
+  }
+  st.bind(7, key.activates_at);
+  st.exec();
+}
+
+// Ends every session of a user: access tokens issued up to now are refused (iat has one-second
+// resolution, hence + 1; never moved backwards) and every live refresh family is revoked.
+void end_sessions(SQLite::Database& db, std::int64_t user_id, const Clock& clock) {
+  const std::int64_t now_ms = clock.now_millis();
+  SQLite::Statement user(
+      db, "UPDATE users SET sessions_not_before = max(sessions_not_before, ?2) WHERE id = ?1");
+  user.bind(1, user_id);
+  user.bind(2, clock.now_seconds() + 1);
+  user.exec();
+  SQLite::Statement families(db,
+                             "UPDATE refresh_families SET revoked_at_ms = ?2 "
+                             "WHERE user_id = ?1 AND revoked_at_ms IS NULL");
+  families.bind(1, user_id);
+  families.bind(2, now_ms);
+  families.exec();
 }
 
 std::int64_t pruned_through(SQLite::Database& db) {
@@ -341,9 +459,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
 SqliteStore::SqliteStore(std::unique_ptr<ConnectionPool> pool, std::shared_ptr<const Clock> clock)
     : pool_(std::move(pool)),
       clock_(std::move(clock)),
-      writer_(std::make_unique<sqlite::WriterGate>()) {}
+      writer_(std::make_unique<sqlite::WriterGate>()),
+      batches_(std::make_unique<Batches>(kMaxBatch)) {}
 
 SqliteStore::~SqliteStore() = default;
+
+sqlite::GroupCommitStats SqliteStore::group_commit_stats() const { return batches_->stats(); }
 
 void SqliteStore::append_change(SQLite::Database& db, ChangeKind kind, std::string_view ref) {
   SQLite::Statement st(db, "INSERT INTO changes (kind, ref, at) VALUES (?1, ?2, ?3)");
@@ -364,6 +485,10 @@ constexpr ErrorText kApiKeyText{"api key not found", "api key already exists",
                                 "user or account not found"};
 constexpr ErrorText kSigningKeyText{"signing key not found", "signing key already exists",
                                     "referenced record not found"};
+constexpr ErrorText kRefreshText{"refresh token not found", "refresh token already exists",
+                                 "user not found"};
+constexpr ErrorText kFailureText{"failure count not found", "failure count already exists",
+                                 "referenced record not found"};
 constexpr ErrorText kChangeText{"change feed position has been pruned", "change already exists",
                                 "referenced record not found"};
 }  // namespace
@@ -472,6 +597,7 @@ Result<void> SqliteStore::set_user_disabled(std::int64_t user_id, bool disabled)
         if (st.exec() == 0) return not_found(kUserText.not_found);
         append_change(db, ChangeKind::kUser, std::to_string(user_id));
         if (disabled) {
+          end_sessions(db, user_id, *clock_);
           // Disabling revokes every token of the user's keys for good: a
           // later enable must not bring them back (store.h).
           SQLite::Statement keys(db,
@@ -484,6 +610,19 @@ Result<void> SqliteStore::set_user_disabled(std::int64_t user_id, bool disabled)
             append_change(db, ChangeKind::kApiKey, api_id);
           }
         }
+        return Ok{};
+      });
+}
+
+Result<void> SqliteStore::set_user_password(std::int64_t user_id, std::string_view password_hash) {
+  return transact<void>(
+      *pool_, *writer_, TxMode::kWrite, kUserText, [&](SQLite::Database& db) -> Result<void> {
+        SQLite::Statement st(db, "UPDATE users SET password_hash = ?1 WHERE id = ?2");
+        bind_text(st, 1, password_hash);
+        st.bind(2, user_id);
+        if (st.exec() == 0) return not_found(kUserText.not_found);
+        end_sessions(db, user_id, *clock_);
+        append_change(db, ChangeKind::kUser, std::to_string(user_id));
         return Ok{};
       });
 }
@@ -624,26 +763,12 @@ Result<void> SqliteStore::delete_api_key(std::string_view api_id) {
 // ------------------------------------------------------------------ signing keys
 
 Result<void> SqliteStore::insert_signing_key(const SigningKey& key) {
-  return transact<void>(
-      *pool_, *writer_, TxMode::kWrite, kSigningKeyText, [&](SQLite::Database& db) {
-        SQLite::Statement st(
-            db,
-            "INSERT INTO signing_keys (kid, algorithm, sealed_material, created_at, "
-            "active, retired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-        bind_text(st, 1, key.kid);
-        bind_text(st, 2, key.algorithm);
-        bind_blob(st, 3, key.sealed_material.data(), key.sealed_material.size());
-        st.bind(4, key.created_at);
-        bind_bool(st, 5, key.active);
-        if (key.retired_at) {
-          st.bind(6, *key.retired_at);
-        } else {
-          st.bind(6);  // NULL
-        }
-        st.exec();
-        append_change(db, ChangeKind::kSigningKey, key.kid);
-        return Result<void>(Ok{});
-      });
+  return transact<void>(*pool_, *writer_, TxMode::kWrite, kSigningKeyText,
+                        [&](SQLite::Database& db) {
+                          insert_signing_key_row(db, key);
+                          append_change(db, ChangeKind::kSigningKey, key.kid);
+                          return Result<void>(Ok{});
+                        });
 }
 
 Result<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
@@ -700,9 +825,11 @@ Result<AuthSnapshot> SqliteStore::load_auth_snapshot() {
     }
     {
       // No password hash: the cache never verifies passwords, so it should never hold them.
-      SQLite::Statement st(db, "SELECT id, user_name, disabled FROM users ORDER BY id");
+      SQLite::Statement st(
+          db, "SELECT id, user_name, disabled, sessions_not_before FROM users ORDER BY id");
       while (st.executeStep()) {
-        snap.users.push_back(User{int_at(st, 0), text_at(st, 1), {}, bool_at(st, 2)});
+        snap.users.push_back(
+            User{int_at(st, 0), text_at(st, 1), {}, bool_at(st, 2), int_at(st, 3)});
       }
     }
     {
@@ -738,6 +865,281 @@ Result<void> SqliteStore::prune_changes(std::int64_t keep_after_unix_seconds) {
         mark.exec();
         return Ok{};
       });
+}
+
+// ------------------------------------------------------------------ signing key rotation
+
+Result<void> SqliteStore::rotate_signing_key(const SigningKey& key, std::int64_t retire_others_at) {
+  return transact<void>(
+      *pool_, *writer_, TxMode::kWrite, kSigningKeyText, [&](SQLite::Database& db) {
+        insert_signing_key_row(db, key);
+        append_change(db, ChangeKind::kSigningKey, key.kid);
+        // Only rows this changes: a key already retired by then keeps its retired_at.
+        SQLite::Statement others(
+            db,
+            "UPDATE signing_keys SET active = 0, "
+            "  retired_at = CASE WHEN retired_at IS NULL OR retired_at > ?3 THEN ?3 "
+            "                    ELSE retired_at END "
+            "WHERE algorithm = ?1 AND kid <> ?2 "
+            "  AND (active = 1 OR retired_at IS NULL OR retired_at > ?3) "
+            "RETURNING kid");
+        bind_text(others, 1, key.algorithm);
+        bind_text(others, 2, key.kid);
+        others.bind(3, retire_others_at);
+        std::vector<std::string> touched;
+        while (others.executeStep()) touched.push_back(text_at(others, 0));
+        std::sort(touched.begin(), touched.end());
+        for (const std::string& kid : touched) append_change(db, ChangeKind::kSigningKey, kid);
+        return Result<void>(Ok{});
+      });
+}
+
+Result<void> SqliteStore::delete_retired_signing_keys(std::int64_t before) {
+  return transact<void>(
+      *pool_, *writer_, TxMode::kWrite, kSigningKeyText, [&](SQLite::Database& db) {
+        SQLite::Statement st(db,
+                             "DELETE FROM signing_keys "
+                             "WHERE retired_at IS NOT NULL AND retired_at < ?1 RETURNING kid");
+        st.bind(1, before);
+        std::vector<std::string> deleted;
+        while (st.executeStep()) deleted.push_back(text_at(st, 0));
+        std::sort(deleted.begin(), deleted.end());
+        for (const std::string& kid : deleted) append_change(db, ChangeKind::kSigningKey, kid);
+        return Result<void>(Ok{});
+      });
+}
+
+// ------------------------------------------------------------------ refresh tokens
+
+namespace {
+
+void insert_refresh_token(SQLite::Database& db, const TokenHash& hash, std::int64_t family_id,
+                          std::int64_t generation, std::int64_t issued_at_ms) {
+  SQLite::Statement st(db,
+                       "INSERT INTO refresh_tokens (token_hash, family_id, generation, "
+                       "issued_at_ms) VALUES (?1, ?2, ?3, ?4)");
+  bind_blob(st, 1, hash.data(), hash.size());
+  st.bind(2, family_id);
+  st.bind(3, generation);
+  st.bind(4, issued_at_ms);
+  st.exec();
+}
+
+void revoke_family(SQLite::Database& db, std::int64_t family_id, std::int64_t now_ms) {
+  SQLite::Statement st(db,
+                       "UPDATE refresh_families SET revoked_at_ms = ?2 "
+                       "WHERE id = ?1 AND revoked_at_ms IS NULL");
+  st.bind(1, family_id);
+  st.bind(2, now_ms);
+  st.exec();
+}
+
+std::optional<std::int64_t> family_of(SQLite::Database& db, const TokenHash& hash) {
+  SQLite::Statement st(db, "SELECT family_id FROM refresh_tokens WHERE token_hash = ?1");
+  bind_blob(st, 1, hash.data(), hash.size());
+  if (!st.executeStep()) return std::nullopt;
+  return int_at(st, 0);
+}
+
+// A conditional update that matched nothing: the rows changed between our read and our write.
+// Impossible under SQLite's single writer; on an engine without that guarantee it is a retry,
+// never a guess at the outcome.
+Error changed_concurrently() {
+  return make_error(ErrorCode::kStorageUnavailable,
+                    "database unavailable: refresh token changed concurrently");
+}
+
+// The whole redemption, inside the caller's write transaction: the transaction holds SQLite's
+// one write lock, so the rows read here cannot change before our writes (the "row lock").
+Result<RedeemedRefresh> redeem(SQLite::Database& db, const RefreshRedemption& r) {
+  std::optional<RefreshTokenRow> token;
+  {
+    SQLite::Statement st(db,
+                         "SELECT family_id, generation, issued_at_ms, retired_at_ms IS NOT NULL "
+                         "FROM refresh_tokens WHERE token_hash = ?1");
+    bind_blob(st, 1, r.presented.data(), r.presented.size());
+    if (st.executeStep()) {
+      token = RefreshTokenRow{int_at(st, 0), int_at(st, 1), int_at(st, 2), bool_at(st, 3)};
+    }
+  }
+  RedeemedRefresh out;
+  std::optional<RefreshFamilyRow> family;
+  bool user_disabled = false;
+  if (token) {
+    SQLite::Statement st(db,
+                         "SELECT f.id, f.user_id, f.current_generation, f.rotated_at_ms, "
+                         "  f.absolute_expires_at_ms, f.revoked_at_ms IS NOT NULL, f.scope, "
+                         "  u.user_name, u.disabled "
+                         "FROM refresh_families f JOIN users u ON u.id = f.user_id "
+                         "WHERE f.id = ?1");
+    st.bind(1, token->family_id);
+    if (st.executeStep()) {
+      family = RefreshFamilyRow{int_at(st, 0), int_at(st, 1), int_at(st, 2),
+                                int_at(st, 3), int_at(st, 4), bool_at(st, 5)};
+      out.family_id = family->id;
+      out.user_id = family->user_id;
+      out.scope = text_at(st, 6);
+      out.user_name = text_at(st, 7);
+      user_disabled = bool_at(st, 8);
+    }
+  }
+
+  out.outcome = decide_refresh(token, family, user_disabled, r.now_ms, r.policy);
+  switch (out.outcome) {
+    case RefreshOutcome::kRotated: {
+      SQLite::Statement retire(db,
+                               "UPDATE refresh_tokens SET retired_at_ms = ?2 "
+                               "WHERE token_hash = ?1 AND retired_at_ms IS NULL");
+      bind_blob(retire, 1, r.presented.data(), r.presented.size());
+      retire.bind(2, r.now_ms);
+      if (retire.exec() != 1) return changed_concurrently();
+      // Conditional on the generation we read, so the same statement stays correct on an
+      // engine where another writer could get in between.
+      SQLite::Statement advance(db,
+                                "UPDATE refresh_families "
+                                "SET current_generation = ?3, rotated_at_ms = ?4 "
+                                "WHERE id = ?1 AND current_generation = ?2 "
+                                "  AND revoked_at_ms IS NULL");
+      advance.bind(1, family->id);
+      advance.bind(2, family->current_generation);
+      advance.bind(3, family->current_generation + 1);
+      advance.bind(4, r.now_ms);
+      if (advance.exec() != 1) return changed_concurrently();
+      out.generation = family->current_generation + 1;
+      insert_refresh_token(db, r.successor, family->id, out.generation, r.now_ms);
+      break;
+    }
+    case RefreshOutcome::kReplayedInGrace:
+      out.generation = family->current_generation;
+      insert_refresh_token(db, r.successor, family->id, out.generation, r.now_ms);
+      break;
+    case RefreshOutcome::kReuseDetected:
+    case RefreshOutcome::kUserDisabled: revoke_family(db, family->id, r.now_ms); break;
+    case RefreshOutcome::kUnknown:
+    case RefreshOutcome::kExpired:
+    case RefreshOutcome::kRevoked: break;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::int64_t> SqliteStore::create_refresh_family(const NewRefreshFamily& family) {
+  return batched<std::int64_t>(
+      *batches_, *pool_, *writer_, kRefreshText, [&](SQLite::Database& db) -> Result<std::int64_t> {
+        if (!user_exists(db, family.user_id)) return not_found("user not found");
+        SQLite::Statement st(db,
+                             "INSERT INTO refresh_families (user_id, scope, current_generation, "
+                             "rotated_at_ms, created_at_ms, absolute_expires_at_ms) "
+                             "VALUES (?1, ?2, 1, ?3, ?3, ?4)");
+        st.bind(1, family.user_id);
+        bind_text(st, 2, family.scope);
+        st.bind(3, family.now_ms);
+        st.bind(4, family.absolute_expires_at_ms);
+        st.exec();
+        const std::int64_t id = db.getLastInsertRowid();
+        insert_refresh_token(db, family.token_hash, id, 1, family.now_ms);
+        return id;
+      });
+}
+
+Result<RedeemedRefresh> SqliteStore::redeem_refresh_token(const RefreshRedemption& redemption) {
+  return batched<RedeemedRefresh>(*batches_, *pool_, *writer_, kRefreshText,
+                                  [&](SQLite::Database& db) { return redeem(db, redemption); });
+}
+
+Result<void> SqliteStore::revoke_refresh_family_of(const TokenHash& token_hash,
+                                                   std::int64_t now_ms) {
+  return batched<void>(*batches_, *pool_, *writer_, kRefreshText,
+                       [&](SQLite::Database& db) -> Result<void> {
+                         const auto family_id = family_of(db, token_hash);
+                         if (!family_id) return not_found(kRefreshText.not_found);
+                         revoke_family(db, *family_id, now_ms);  // revoking twice is a no-op
+                         return Ok{};
+                       });
+}
+
+Result<void> SqliteStore::prune_refresh_tokens(std::int64_t before_ms, std::int64_t idle_ms) {
+  return transact<void>(*pool_, *writer_, TxMode::kWrite, kRefreshText, [&](SQLite::Database& db) {
+    // A family's tokens go with it (ON DELETE CASCADE).
+    SQLite::Statement families(db,
+                               "DELETE FROM refresh_families "
+                               "WHERE revoked_at_ms < ?1 OR absolute_expires_at_ms < ?1");
+    families.bind(1, before_ms);
+    families.exec();
+    // A token idle-expires at issued_at_ms + idle_ms (refresh_rules.h). Retired tokens are
+    // not deleted sooner: they serve grace-period retries and reuse detection (store.h).
+    SQLite::Statement tokens(db, "DELETE FROM refresh_tokens WHERE issued_at_ms + ?2 < ?1");
+    tokens.bind(1, before_ms);
+    tokens.bind(2, idle_ms);
+    tokens.exec();
+    return Result<void>(Ok{});
+  });
+}
+
+// ------------------------------------------------------------------ failed-login counters
+
+Result<std::vector<FailureCount>> SqliteStore::read_failures(std::span<const std::string> keys) {
+  return transact<std::vector<
+      FailureCount>>(*pool_, *writer_, TxMode::kRead, kFailureText, [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "SELECT count, last_failure_ms FROM login_failures WHERE key = ?1");
+    std::vector<FailureCount> out;
+    out.reserve(keys.size());
+    for (const std::string& key : keys) {
+      st.reset();
+      bind_text(st, 1, key);
+      out.push_back(st.executeStep() ? FailureCount{int_at(st, 0), int_at(st, 1)} : FailureCount{});
+    }
+    return Result<std::vector<FailureCount>>(std::move(out));
+  });
+}
+
+Result<std::vector<FailureCount>> SqliteStore::record_failures(std::span<const std::string> keys,
+                                                               std::int64_t now_ms,
+                                                               std::int64_t window_ms) {
+  return batched<std::vector<FailureCount>>(
+      *batches_, *pool_, *writer_, kFailureText, [&](SQLite::Database& db) {
+        // SET expressions see the row as it was, so the window test uses the old timestamp.
+        SQLite::Statement st(
+            db,
+            "INSERT INTO login_failures (key, count, last_failure_ms) VALUES (?1, 1, ?2) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "  count = CASE WHEN ?2 - last_failure_ms >= ?3 THEN 1 ELSE count + 1 END, "
+            "  last_failure_ms = max(last_failure_ms, ?2) "
+            "RETURNING count, last_failure_ms");
+        std::vector<FailureCount> out;
+        out.reserve(keys.size());
+        for (const std::string& key : keys) {
+          st.reset();
+          bind_text(st, 1, key);
+          st.bind(2, now_ms);
+          st.bind(3, window_ms);
+          if (!st.executeStep()) throw MalformedRow{};
+          out.push_back(FailureCount{int_at(st, 0), int_at(st, 1)});
+        }
+        return Result<std::vector<FailureCount>>(std::move(out));
+      });
+}
+
+Result<void> SqliteStore::clear_failures(std::span<const std::string> keys) {
+  return batched<void>(*batches_, *pool_, *writer_, kFailureText, [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "DELETE FROM login_failures WHERE key = ?1");
+    for (const std::string& key : keys) {
+      st.reset();
+      bind_text(st, 1, key);
+      st.exec();
+    }
+    return Result<void>(Ok{});
+  });
+}
+
+Result<void> SqliteStore::prune_failures(std::int64_t last_failure_before_ms) {
+  return transact<void>(*pool_, *writer_, TxMode::kWrite, kFailureText, [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "DELETE FROM login_failures WHERE last_failure_ms < ?1");
+    st.bind(1, last_failure_before_ms);
+    st.exec();
+    return Result<void>(Ok{});
+  });
 }
 
 }  // namespace connect_auth::storage

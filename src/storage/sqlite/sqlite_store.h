@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "core/clock.h"
+#include "storage/sqlite/group_commit.h"
 #include "storage/store.h"
 
 namespace SQLite {
@@ -18,6 +19,7 @@ namespace connect_auth::storage {
 namespace sqlite {
 class ConnectionPool;
 class WriterGate;
+struct BatchedWrite;
 }  // namespace sqlite
 
 class SqliteStore final : public Store {
@@ -44,6 +46,7 @@ class SqliteStore final : public Store {
   Result<User> find_user_by_id(std::int64_t user_id) override;
   Result<std::vector<User>> list_users() override;
   Result<void> set_user_disabled(std::int64_t user_id, bool disabled) override;
+  Result<void> set_user_password(std::int64_t user_id, std::string_view password_hash) override;
   Result<void> grant_role(std::int64_t user_id, std::string_view account_guid, Role role) override;
   Result<std::vector<RoleGrant>> list_roles(std::int64_t user_id) override;
 
@@ -56,10 +59,28 @@ class SqliteStore final : public Store {
 
   Result<void> insert_signing_key(const SigningKey& key) override;
   Result<std::vector<SigningKey>> list_signing_keys() override;
+  Result<void> rotate_signing_key(const SigningKey& key, std::int64_t retire_others_at) override;
+  Result<void> delete_retired_signing_keys(std::int64_t before) override;
+
+  Result<std::int64_t> create_refresh_family(const NewRefreshFamily& family) override;
+  Result<RedeemedRefresh> redeem_refresh_token(const RefreshRedemption& redemption) override;
+  Result<void> revoke_refresh_family_of(const TokenHash& token_hash, std::int64_t now_ms) override;
+  Result<void> prune_refresh_tokens(std::int64_t before_ms, std::int64_t idle_ms) override;
+
+  Result<std::vector<FailureCount>> read_failures(std::span<const std::string> keys) override;
+  Result<std::vector<FailureCount>> record_failures(std::span<const std::string> keys,
+                                                    std::int64_t now_ms,
+                                                    std::int64_t window_ms) override;
+  Result<void> clear_failures(std::span<const std::string> keys) override;
+  Result<void> prune_failures(std::int64_t last_failure_before_ms) override;
 
   Result<std::vector<Change>> changes_since(std::int64_t seq, std::size_t limit) override;
   Result<AuthSnapshot> load_auth_snapshot() override;
   Result<void> prune_changes(std::int64_t keep_after_unix_seconds) override;
+
+  // How many group-commit batches ran and how many requests they carried (see group_commit.h),
+  // for tests and diagnostics.
+  sqlite::GroupCommitStats group_commit_stats() const;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::ConnectionPool> pool, std::shared_ptr<const Clock> clock);
@@ -71,6 +92,8 @@ class SqliteStore final : public Store {
   std::shared_ptr<const Clock> clock_;
   // Queues this store's writers in-process; see transact() in sqlite_store.cpp.
   std::unique_ptr<sqlite::WriterGate> writer_;
+  // Refresh-token and login-failure writes share transactions (and fsyncs) through this.
+  std::unique_ptr<sqlite::GroupCommit<sqlite::BatchedWrite>> batches_;
 };
 
 }  // namespace connect_auth::storage
