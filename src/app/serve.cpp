@@ -157,6 +157,8 @@ int serve(const config::Config& config) {
   context.v4_grants = &v4_grants;
   context.password_executor = &password_executor;
   context.token_executor = &token_executor;
+  context.jwks_max_age_seconds =
+      std::clamp<std::int64_t>(config.signing_keys.publish_delay_seconds / 2, 0, 60);
   const http::Router routes = protocol::build_router(context);
   router = &routes;
 

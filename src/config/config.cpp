@@ -89,11 +89,13 @@ const std::vector<KeySpec>& schema() {
       {"throttle.window_seconds", CA_INT(throttle.window_seconds), 1, 86'400,
        "Failures are counted until this long after the last one."},
       {"throttle.user_and_source_failures", CA_INT(throttle.user_and_source_failures), 1, 1000,
-       "Failed logins for one user name from one address before backoff starts."},
+       "Failed logins for one user name from one address that cost nothing; each further "
+       "failure delays the next attempt (1 s, doubling)."},
       {"throttle.source_failures", CA_INT(throttle.source_failures), 1, 100'000,
-       "Failed logins from one address (any user name) before backoff starts."},
+       "Failed logins from one address (any user name) that cost nothing; then backoff."},
       {"throttle.user_failures", CA_INT(throttle.user_failures), 1, 100'000,
-       "Failed logins for one user name from all addresses before backoff starts."},
+       "Failed logins for one user name from all addresses that cost nothing; then backoff "
+       "(99: at most 100 failures in a row before any delay, NIST SP 800-63B)."},
       {"throttle.max_delay_seconds", CA_INT(throttle.max_delay_seconds), 1, 86'400,
        "Longest backoff (1 s doubling per failure) for an address or user name + address."},
       {"throttle.user_max_delay_seconds", CA_INT(throttle.user_max_delay_seconds), 1, 3600,

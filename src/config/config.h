@@ -73,7 +73,7 @@ struct Config {
     std::int64_t window_seconds = 900;
     std::int64_t user_and_source_failures = 5;
     std::int64_t source_failures = 20;
-    std::int64_t user_failures = 100;
+    std::int64_t user_failures = 99;  // the 100th failure starts the backoff (NIST)
     std::int64_t max_delay_seconds = 900;
     std::int64_t user_max_delay_seconds = 60;
   } throttle;

@@ -144,9 +144,10 @@ http::Response handle_jwks(const EndpointContext& context, const http::Request&)
   const domain::AuthView& view = context.cache.view();
   http::Response response;
   response.content_type = "application/json";
-  // Public keys: caches may keep them briefly. A new key is published (rotation's publish
-  // delay) long before anything signs with it, so a minute of staleness never hides one.
-  response.add_header("Cache-Control", "public, max-age=60");
+  // Public keys: caches may keep them briefly. A new key is published for the rotation's
+  // publish delay before anything signs with it, and max-age stays below that delay.
+  response.add_header("Cache-Control",
+                      "public, max-age=" + std::to_string(context.jwks_max_age_seconds));
   response.body = view.signing_keys ? view.signing_keys->jwks_json() : R"({"keys":[]})";
   return response;
 }

