@@ -309,9 +309,10 @@ TEST_F(SqliteStoreTest, LockHeldPastTheBusyTimeoutIsUnavailableThenRecovers) {
   EXPECT_TRUE(store->find_account(kAcme).ok());
 }
 
-// Not a micro-benchmark, a guard: the cache reload must stay one query per table. Rows are
+// A snapshot at the benchmark's scale is complete and consistent. Its time is printed for the
+// record, not asserted (machines are shared and noisy; bench/ measures speed). Rows are
 // bulk-loaded with raw SQL (100k store calls would measure fsync, not the snapshot).
-TEST_F(SqliteStoreTest, SnapshotOfOneHundredThousandKeysIsFast) {
+TEST_F(SqliteStoreTest, SnapshotOfOneHundredThousandKeysIsComplete) {
   constexpr int kAccounts = 1000;
   constexpr int kUsers = 10000;
   constexpr int kKeys = 100000;
@@ -384,7 +385,6 @@ TEST_F(SqliteStoreTest, SnapshotOfOneHundredThousandKeysIsFast) {
   std::cout << "[ timing ] load_auth_snapshot: " << kKeys << " keys, " << 2 * kKeys
             << " key-account rows, " << kUsers << " users: " << ms << " ms (best of 3)\n";
   RecordProperty("snapshot_100k_ms", static_cast<int>(ms));
-  EXPECT_LT(ms, 3000);  // generous: sanitizer builds and slow CI disks must still pass
 }
 
 // ------------------------------------------------------------------ v4 schema and group commit
