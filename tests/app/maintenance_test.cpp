@@ -42,7 +42,8 @@ class MaintenanceTest : public ::testing::Test {
 
   std::map<std::string, int> count_by_algorithm() {
     std::map<std::string, int> counts;
-    for (const auto& key : store_->list_signing_keys().value()) ++counts[key.algorithm];
+    const auto keys = store_->list_signing_keys();  // held: a range-for over .value() of a
+    for (const auto& key : keys.value()) ++counts[key.algorithm];  // temporary would dangle
     return counts;
   }
 
@@ -67,7 +68,8 @@ TEST_F(MaintenanceTest, OldSignersAreRotatedOnceAndPublishedBeforeTheySign) {
   maintenance.run_once();
   maintenance.run_once();  // a second pass (or node) finds the rotation already scheduled
   EXPECT_EQ(count_by_algorithm(), (std::map<std::string, int>{{"HS256", 2}, {"RS256", 2}}));
-  for (const auto& key : store_->list_signing_keys().value()) {
+  const auto keys = store_->list_signing_keys();
+  for (const auto& key : keys.value()) {
     if (key.created_at == now) {
       EXPECT_EQ(key.activates_at, now + 300) << key.kid;  // published first, signs later
       EXPECT_FALSE(key.retired_at.has_value());
