@@ -3,14 +3,18 @@
 
 The JWT seeds are signed with the fixed fuzz keys of fuzz_jwt.cpp, at its fixed "now", so the
 valid ones really verify and the fuzzer starts from inside the accepting paths. Python's hmac,
-base64 and json make them independently of the C++ code under test.
+base64 and json make them independently of the C++ code under test; the RS256 signatures come
+from the openssl command line, with the RSA key read out of fuzz_jwt.cpp.
 """
 import base64
 import hashlib
 import hmac
 import json
 import pathlib
+import re
 import shutil
+import subprocess
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent / "corpus"
 
@@ -37,6 +41,25 @@ def claims(**overrides) -> str:
 def token(header: str, payload: str, secret: bytes) -> str:
     signing_input = b64url(header.encode()) + "." + b64url(payload.encode())
     return signing_input + "." + b64url(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())
+
+
+def rsa_key_der() -> bytes:
+    source = (pathlib.Path(__file__).resolve().parent / "fuzz_jwt.cpp").read_text()
+    block = re.search(r'kRsaPkcs8Base64 =\s*((?:"[^"]*"\s*)+);', source)
+    if block is None:
+        raise SystemExit("make_corpus: kRsaPkcs8Base64 not found in fuzz_jwt.cpp")
+    return base64.b64decode("".join(re.findall(r'"([^"]*)"', block.group(1))))
+
+
+def rs256_token(header: str, payload: str) -> str:
+    signing_input = b64url(header.encode()) + "." + b64url(payload.encode())
+    with tempfile.NamedTemporaryFile(suffix=".der") as key:
+        key.write(rsa_key_der())
+        key.flush()
+        signature = subprocess.run(
+            ["openssl", "dgst", "-sha256", "-keyform", "DER", "-sign", key.name],
+            input=signing_input.encode(), capture_output=True, check=True).stdout
+    return signing_input + "." + b64url(signature)
 
 
 def header(alg="HS256", kid="fz1", **extra) -> str:
@@ -68,6 +91,18 @@ def jwt_seeds() -> dict:
         "header_alg_none": "#" + compact({"alg": "none", "kid": "fz1"}) + "\n" + claims(),
         "header_kid_fz2": "#" + compact({"alg": "HS256", "kid": "fz2"}) + "\n" + claims(),
         "header_crit": "#" + compact({"alg": "HS256", "kid": "fz1", "crit": []}) + "\n" + claims(),
+        # RS256 (key fz3): '!' claims, '$' header + claims signed with the RSA key, '%' the
+        # RS256-to-HS256 confusion (MAC'd with the public key), and whole signed tokens.
+        "rs256_claims_valid": "!" + claims(jti="AT.j-1"),
+        "rs256_claims_expired": "!" + claims(exp=NOW - 100, sub="S", iat=NOW - 200, jti="j"),
+        "rs256_header_valid": "$" + compact({"kid": "fz3", "alg": "RS256"}) + "\n" + claims(jti="AT.j-1"),
+        "rs256_header_alg_hs256": "$" + compact({"kid": "fz3", "alg": "HS256"}) + "\n" + claims(jti="AT.j-1"),
+        "rs256_header_kid_fz1": "$" + compact({"kid": "fz1", "alg": "RS256"}) + "\n" + claims(jti="AT.j-1"),
+        "rs256_confusion_pem": "%" + compact({"alg": "HS256", "kid": "fz3"}) + "\n" + claims(jti="AT.j-1"),
+        "rs256_confusion_jwk": "%{\t" + compact({"alg": "HS256", "typ": "JWT", "kid": "fz1"})[1:] + "\n"
+        + claims(jti="AT.j-1"),
+        "rs256_token_valid": rs256_token(compact({"kid": "fz3", "alg": "RS256"}), claims(jti="AT.j-1")),
+        "rs256_token_alg_none": rs256_token(compact({"kid": "fz3", "alg": "none"}), claims(jti="AT.j-1")),
     }
 
 

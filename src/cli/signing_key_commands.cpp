@@ -4,19 +4,12 @@
 
 #include "cli/command.h"
 #include "core/json_text.h"
+#include "domain/auth_cache.h"
 #include "domain/signing_keys.h"
 #include "tokens/jws_key.h"
 
 namespace connect_auth::cli {
 namespace {
-
-// What a key does at `now` (storage/records.h describes the lifecycle).
-std::string_view key_state(const storage::SigningKey& key, std::int64_t now) {
-  if (key.retired_at && *key.retired_at <= now) return "retired";
-  if (!key.active) return "verifying";  // superseded: verifies until retired_at
-  if (key.activates_at > now) return "scheduled";
-  return "signing";
-}
 
 // A key is published and verified until every token it may have signed has expired.
 std::int64_t retire_after_seconds(const config::Config& config) {
@@ -35,18 +28,23 @@ void add_signing_key_commands(CLI::App& app, CommandContext& context) {
   on_session_command(list, context, [](AdminSession& session, bool json) {
     auto keys = session.store().list_signing_keys();
     if (!keys) return report(keys.error());
-    const std::int64_t now = session.clock().now_seconds();
+    // The server's own rule (domain::open_key_ring) says which key signs now.
+    const std::vector<domain::SigningKeyState> states =
+        domain::signing_key_states(*keys, session.clock().now_seconds());
+    const auto state_of = [&](const storage::SigningKey& k) {
+      return domain::signing_key_state_name(states[static_cast<std::size_t>(&k - keys->data())]);
+    };
     if (json) {
-      print_line(json_array(*keys, [now](const storage::SigningKey& k) {
+      print_line(json_array(*keys, [&](const storage::SigningKey& k) {
         return fmt::format(
             R"({{"kid":{},"algorithm":{},"state":"{}","createdAt":{},"activatesAt":{},"retiredAt":{}}})",
-            json_string(k.kid), json_string(k.algorithm), key_state(k, now), k.created_at,
+            json_string(k.kid), json_string(k.algorithm), state_of(k), k.created_at,
             k.activates_at, k.retired_at ? std::to_string(*k.retired_at) : "null");
       }));
       return kExitOk;
     }
     for (const auto& k : *keys) {
-      print_line(fmt::format("{}  {}  {}{}", k.algorithm, k.kid, key_state(k, now),
+      print_line(fmt::format("{}  {}  {}{}", k.algorithm, k.kid, state_of(k),
                              k.retired_at ? fmt::format("  (retires at {})", *k.retired_at) : ""));
     }
     return kExitOk;

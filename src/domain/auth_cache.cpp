@@ -75,32 +75,36 @@ Result<std::shared_ptr<const tokens::JwsKey>> make_jws_key(tokens::JwsAlgorithm 
   return make_error(ErrorCode::kInternal, "unknown signing algorithm");
 }
 
-}  // namespace
 
-Result<std::shared_ptr<const tokens::KeyRing>> open_key_ring(
-    const std::vector<storage::SigningKey>& stored, const tokens::MasterKey& master_key,
-    std::int64_t now) {
+bool usable_key(const storage::SigningKey& key, std::int64_t now) {
+  // Unknown algorithms (a newer version's keys) are not ours to use; retired keys are gone.
+  return tokens::parse_algorithm(key.algorithm).has_value() &&
+         (!key.retired_at || *key.retired_at > now);
+}
+
+struct SignerChoice {
+  // Per algorithm: the index in `stored` of the key that signs now, if any.
+  std::array<std::optional<std::size_t>, tokens::kJwsAlgorithmCount> signer{};
+  std::optional<std::int64_t> rebuild_at;
+};
+
+SignerChoice choose_signers(const std::vector<storage::SigningKey>& stored, std::int64_t now) {
   constexpr std::size_t kAlgorithms = tokens::kJwsAlgorithmCount;
   // Per algorithm: the active key that may sign now with the latest (activates_at, kid); the
   // same among superseded (inactive) keys; whether an active successor is scheduled.
   std::array<const storage::SigningKey*, kAlgorithms> signer{};
   std::array<const storage::SigningKey*, kAlgorithms> superseded{};
   std::array<bool, kAlgorithms> scheduled{};
-  std::optional<std::int64_t> rebuild_at;
-  const auto note = [&rebuild_at](std::int64_t at) {
-    if (!rebuild_at || at < *rebuild_at) rebuild_at = at;
+  SignerChoice choice;
+  const auto note = [&choice](std::int64_t at) {
+    if (!choice.rebuild_at || at < *choice.rebuild_at) choice.rebuild_at = at;
   };
   const auto later = [](const storage::SigningKey* best, const storage::SigningKey& key) {
     return best == nullptr || key.activates_at > best->activates_at ||
            (key.activates_at == best->activates_at && key.kid > best->kid);
   };
-  const auto usable = [now](const storage::SigningKey& key) {
-    // Unknown algorithms (a newer version's keys) are not ours to use; retired keys are gone.
-    return tokens::parse_algorithm(key.algorithm).has_value() &&
-           (!key.retired_at || *key.retired_at > now);
-  };
   for (const auto& key : stored) {
-    if (!usable(key)) continue;
+    if (!usable_key(key, now)) continue;
     const auto index = static_cast<std::size_t>(*tokens::parse_algorithm(key.algorithm));
     if (key.retired_at) note(*key.retired_at);
     if (key.activates_at > now) {
@@ -117,20 +121,60 @@ Result<std::shared_ptr<const tokens::KeyRing>> open_key_ring(
   // stops. Without a scheduled successor an inactive key never signs.
   for (std::size_t i = 0; i < kAlgorithms; ++i) {
     if (signer[i] == nullptr && scheduled[i]) signer[i] = superseded[i];
+    if (signer[i] != nullptr) choice.signer[i] = static_cast<std::size_t>(signer[i] - stored.data());
   }
+  return choice;
+}
 
+}  // namespace
+
+std::vector<SigningKeyState> signing_key_states(const std::vector<storage::SigningKey>& stored,
+                                                std::int64_t now) {
+  const SignerChoice choice = choose_signers(stored, now);
+  std::vector<SigningKeyState> states;
+  states.reserve(stored.size());
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    const storage::SigningKey& key = stored[i];
+    if (!usable_key(key, now)) {
+      states.push_back(SigningKeyState::kRetired);
+    } else if (key.activates_at > now) {
+      states.push_back(SigningKeyState::kScheduled);
+    } else {
+      const auto index = static_cast<std::size_t>(*tokens::parse_algorithm(key.algorithm));
+      states.push_back(choice.signer[index] == i ? SigningKeyState::kSigning
+                                                 : SigningKeyState::kVerifying);
+    }
+  }
+  return states;
+}
+
+std::string_view signing_key_state_name(SigningKeyState state) {
+  switch (state) {
+    case SigningKeyState::kScheduled: return "scheduled";
+    case SigningKeyState::kSigning: return "signing";
+    case SigningKeyState::kVerifying: return "verifying";
+    case SigningKeyState::kRetired: return "retired";
+  }
+  return "retired";
+}
+
+Result<std::shared_ptr<const tokens::KeyRing>> open_key_ring(
+    const std::vector<storage::SigningKey>& stored, const tokens::MasterKey& master_key,
+    std::int64_t now) {
+  const SignerChoice choice = choose_signers(stored, now);
   auto ring = std::make_shared<tokens::KeyRing>();
-  for (const auto& key : stored) {
-    if (!usable(key)) continue;
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    const storage::SigningKey& key = stored[i];
+    if (!usable_key(key, now)) continue;
     const tokens::JwsAlgorithm algorithm = *tokens::parse_algorithm(key.algorithm);
     auto material = master_key.open(key.sealed_material);
     if (!material) return std::move(material).error();
     auto opened = make_jws_key(algorithm, key.kid, *material);
     sodium_memzero(material->data(), material->size());
     if (!opened) return std::move(opened).error();
-    ring->add(std::move(*opened), &key == signer[static_cast<std::size_t>(algorithm)]);
+    ring->add(std::move(*opened), choice.signer[static_cast<std::size_t>(algorithm)] == i);
   }
-  ring->set_rebuild_at(rebuild_at);
+  ring->set_rebuild_at(choice.rebuild_at);
   return std::shared_ptr<const tokens::KeyRing>(std::move(ring));
 }
 

@@ -80,4 +80,16 @@ Result<std::shared_ptr<const tokens::KeyRing>> open_key_ring(
     const std::vector<storage::SigningKey>& stored, const tokens::MasterKey& master_key,
     std::int64_t now);
 
+// What a stored key does at `now`, by the rules above (one place decides, so `signing-key list`
+// says exactly what the server does).
+enum class SigningKeyState : std::uint8_t {
+  kScheduled,  // published, signs from activates_at
+  kSigning,    // the key this algorithm's tokens are signed with now
+  kVerifying,  // published and verifies tokens it signed, signs nothing
+  kRetired,    // neither (or an algorithm this version does not know)
+};
+std::vector<SigningKeyState> signing_key_states(const std::vector<storage::SigningKey>& stored,
+                                                std::int64_t now);
+std::string_view signing_key_state_name(SigningKeyState state);
+
 }  // namespace connect_auth::domain

@@ -147,6 +147,25 @@ TEST_F(OpenKeyRingTest, SupersededKeyBridgesUntilItsSuccessorActivates) {
   EXPECT_EQ(signer(*built, JwsAlgorithm::kHs256), "<none>");
 }
 
+// `signing-key list` reports these states; they must name the key open_key_ring signs with,
+// including the superseded key that bridges a rotation's publish delay.
+TEST_F(OpenKeyRingTest, KeyStatesFollowTheSignerChoice) {
+  using State = SigningKeyState;
+  keys_ = {hs("hs-a", kT0), rs("rs-old", kT0, /*active=*/false, kT0 + 5000),
+           rs("rs-new", kT0 + 300), rs("rs-gone", kT0 - 100, false, kT0 - 1)};
+  EXPECT_EQ(signing_key_states(keys_, kT0 + 299),
+            (std::vector<State>{State::kSigning, State::kSigning, State::kScheduled,
+                                State::kRetired}));
+  EXPECT_EQ(signer(*ring(kT0 + 299), JwsAlgorithm::kRs256), "rs-old");
+  EXPECT_EQ(signing_key_states(keys_, kT0 + 300),
+            (std::vector<State>{State::kSigning, State::kVerifying, State::kSigning,
+                                State::kRetired}));
+  EXPECT_EQ(signing_key_states(keys_, kT0 + 5000),
+            (std::vector<State>{State::kSigning, State::kRetired, State::kSigning,
+                                State::kRetired}));
+  EXPECT_EQ(signing_key_state_name(State::kVerifying), "verifying");
+}
+
 TEST_F(OpenKeyRingTest, AlgorithmsAreChosenIndependently) {
   keys_ = {hs("hs-a", kT0 + 10), rs("rs-a", kT0)};
   auto built = ring(kT0);
