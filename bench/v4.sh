@@ -415,12 +415,18 @@ out=$(load refresh "$REFRESH_CONNECTIONS")
 result refresh "$busy" "$out"
 summary "$out"
 
-# --- 4. password grant
+# --- 4. password grant, then raw argon2id again: the machine's speed drifts by several per
+# cent within minutes, so the reference is the mean of a measurement before and one right after.
 say "4. v4 password grant: $PASSWORD_CONNECTIONS connections, no scope (no refresh family)"
 busy=$(check_busy)
 out=$(load password "$PASSWORD_CONNECTIONS")
 result password "$busy" "$out"
 summary "$out"
+say "4b. raw argon2id again, right after the password grants"
+busy=$(check_busy)
+out=$("$LOADGEN" argon2 --threads "$POOL" --memory-kib "$HASH_M" --iterations "$HASH_T" \
+  -d "$DURATION" -w "$WARMUP") || die "v4load argon2 failed"
+result argon2_after "$busy" "$out"
 
 # --- 5. v3 latency, paced wrk, alone and under password load
 probe() {  # -> wrk's BENCH_RESULT JSON
