@@ -183,6 +183,20 @@ def v4_body_seeds() -> dict:
     }
 
 
+def form_seeds() -> dict:
+    ct = "application/x-www-form-urlencoded\n"
+    return {
+        "client_credentials": ct + "grant_type=client_credentials",
+        "password": ct + "grant_type=password&username=ops%40acme.test&password=correct+horse&scope=offline_access",
+        "refresh": ct + "grant_type=refresh_token&refresh_token=AbC_-123&client_id=connect-auth",
+        "revoke": "application/x-www-form-urlencoded; charset=UTF-8\ntoken=eyJ.eyJ.sig&token_type_hint=access_token",
+        "repeated": ct + "grant_type=password&grant_type=password",
+        "empty_values": ct + "scope=&client_id=&=x&&a",
+        "bad_escape": ct + "password=%zz%4",
+        "json": "application/json\n{\"grant_type\":\"password\"}",
+    }
+
+
 def write(target: str, seeds: dict) -> None:
     directory = ROOT / target
     shutil.rmtree(directory, ignore_errors=True)
@@ -197,3 +211,4 @@ if __name__ == "__main__":
     write("fuzz_client_credential", credential_seeds())
     write("fuzz_json_text", json_text_seeds())
     write("fuzz_v4_body", v4_body_seeds())
+    write("fuzz_form", form_seeds())

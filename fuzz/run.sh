@@ -20,10 +20,10 @@ fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${FUZZ_BUILD_DIR:-${root}/build-fuzz}"
-targets=(fuzz_client_credential fuzz_jwt fuzz_json_text fuzz_v4_body)
+targets=(fuzz_client_credential fuzz_jwt fuzz_json_text fuzz_v4_body fuzz_form)
 # Inputs a little beyond each parser's own cap, so the cap itself is exercised.
 declare -A max_len=([fuzz_client_credential]=1200 [fuzz_jwt]=9000 [fuzz_json_text]=4096
-                    [fuzz_v4_body]=4096)
+                    [fuzz_v4_body]=4096 [fuzz_form]=4096)
 if (($# > 1)); then
   targets=("${@:2}")
   for target in "${targets[@]}"; do

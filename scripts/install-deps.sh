@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs, from Debian's apt only, everything connect-auth needs to build, test and benchmark.
+# Installs everything connect-auth needs to build, test and benchmark: Debian's apt packages, and
+# for the tests the npm packages of tests/node (from its package-lock.json, with `npm ci`).
 # Idempotent: packages already present are skipped without touching the network.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-jwt-dev
-  clang-14 libclang-rt-14-dev python3 python3-requests nodejs
+  clang-14 libclang-rt-14-dev python3 python3-requests python3-requests-oauthlib nodejs
 )
 bench_pkgs=(wrk nginx-light procps sqlite3)
 
@@ -31,13 +32,30 @@ done
 if command -v node >/dev/null 2>&1; then
   missing=("${missing[@]/nodejs/}")
 fi
-missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# npm comes with a preinstalled node; Debian packages it apart from nodejs.
+if [ "${1:-build}" != build ] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
 fi
-sudo_cmd=()
-[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if [ ${#missing[@]} -ne 0 ]; then
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The integration tests' Node programs (tests/node) use npm packages pinned by its
+# package-lock.json: `npm ci` when node_modules is missing or older than the lock file (npm
+# rewrites node_modules/.package-lock.json at every install).
+if [ "${1:-build}" != build ]; then
+  node_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/node"
+  if [ -f "$node_dir/package-lock.json" ] &&
+     { [ ! -f "$node_dir/node_modules/.package-lock.json" ] ||
+       [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; }; then
+    command -v npm >/dev/null 2>&1 || { echo "install-deps: npm is required" >&2; exit 1; }
+    echo "install-deps: npm ci in tests/node" >&2
+    (cd "$node_dir" && npm ci --no-audit --no-fund >/dev/null)
+  fi
+fi

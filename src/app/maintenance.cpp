@@ -49,6 +49,10 @@ void Maintenance::run_once() {
   if (auto done = store_.prune_failures(now_ms - settings_.throttle_window_ms); !done) {
     warn("prune_failures", done.error());
   }
+  // A revoked access token past its exp (plus leeway) fails verification by itself.
+  if (auto done = store_.prune_revoked_access_tokens(now); !done) {
+    warn("prune_revoked_access_tokens", done.error());
+  }
   if (auto done = store_.delete_retired_signing_keys(now); !done) {
     warn("delete_retired_signing_keys", done.error());
   }

@@ -123,6 +123,13 @@ int serve(const config::Config& config) {
   const std::string url = scheme + "://" + (v6 ? "[" + options.host + "]" : options.host) + ":" +
                           std::to_string(server->port());
   const std::string issuer = config.issuer.empty() ? url : config.issuer;
+  if (config.issuer.empty() && !options.tls) {
+    // Stock OAuth clients refuse plain-http endpoints and compare the issuer exactly: behind a
+    // TLS proxy the public https URL must be configured.
+    log::warn("issuer_defaults_to_plain_http",
+              {{"issuer", issuer},
+               {"hint", "set issuer (CONNECT_AUTH_ISSUER) to the public https URL"}});
+  }
   const std::string audience = config.tokens.v4.audience.empty() ? issuer : config.tokens.v4.audience;
 
   auto pepper = master_key.pepper();
@@ -151,8 +158,14 @@ int serve(const config::Config& config) {
   BoundedExecutor token_executor({"grants", workers_or_cores(config.grants.workers),
                                   static_cast<std::size_t>(config.grants.queue),
                                   /*low_priority=*/false});
+  domain::TokenInspector token_inspector(
+      store, cache, domain::BearerCodecs{v3_codec, &v4_codec}, hasher, clock,
+      {config.tokens.v4.client_id,
+       storage::RefreshPolicy{config.refresh_token.grace_period_seconds * 1000,
+                              config.refresh_token.idle_lifetime_seconds * 1000}});
   std::atomic<bool> ready{false};
   protocol::EndpointContext context{cache, v3_codec, hasher, clock, random, ready};
+  context.token_inspector = &token_inspector;
   context.v4_codec = &v4_codec;
   context.v4_grants = &v4_grants;
   context.password_executor = &password_executor;

@@ -10,9 +10,9 @@ namespace {
 
 std::string key_json(const storage::ApiKey& k) {
   return fmt::format(
-      R"({{"apiId":{},"userId":{},"accounts":{},"generation":{},"createdAt":{},"updatedAt":{}}})",
+      R"({{"apiId":{},"userId":{},"accounts":{},"generation":{},"createdAt":{},"updatedAt":{},"mayIntrospect":{}}})",
       json_string(k.api_id), k.user_id, json_array(k.account_guids, json_string), k.generation,
-      k.created_at, k.updated_at);
+      k.created_at, k.updated_at, k.may_introspect);
 }
 
 // The secret is printed once, here, and wiped from memory afterwards.
@@ -40,6 +40,8 @@ void add_key_commands(CLI::App& app, CommandContext& context) {
   struct Args {
     std::string user_name, api_id;
     std::vector<std::string> accounts;
+    bool introspect = false;
+    bool on = false, off = false;
   };
   auto args = std::make_shared<Args>();
 
@@ -48,8 +50,10 @@ void add_key_commands(CLI::App& app, CommandContext& context) {
   create->add_option("--user-name", args->user_name, "Owner of the key")->required();
   create->add_option("--account", args->accounts, "accountGuid the key may read (repeatable)")
       ->required();
+  create->add_flag("--introspect", args->introspect,
+                   "The key may call POST /oauth2/introspect (RFC 7662)");
   on_admin_command(create, context, [args](domain::AdminService& admin, bool json) {
-    auto created = admin.create_api_key(args->user_name, args->accounts);
+    auto created = admin.create_api_key(args->user_name, args->accounts, args->introspect);
     if (!created) return report(created.error());
     print_secret(created->api_id, created->api_secret, json,
                  "The secret is shown only now and cannot be recovered; store it safely.");
@@ -68,8 +72,9 @@ void add_key_commands(CLI::App& app, CommandContext& context) {
       return kExitOk;
     }
     for (const auto& k : *listed) {
-      print_line(fmt::format("{}  user {}  generation {}  accounts {}", k.api_id, k.user_id,
-                             k.generation, fmt::join(k.account_guids, ",")));
+      print_line(fmt::format("{}  user {}  generation {}  accounts {}{}", k.api_id, k.user_id,
+                             k.generation, fmt::join(k.account_guids, ","),
+                             k.may_introspect ? "  may introspect" : ""));
     }
     return kExitOk;
   });
@@ -82,6 +87,25 @@ void add_key_commands(CLI::App& app, CommandContext& context) {
     if (!secret) return report(secret.error());
     print_secret(args->api_id, *secret, json,
                  "The old secret and every token issued with it no longer work.");
+    return kExitOk;
+  });
+
+  auto* introspection = key->add_subcommand(
+      "set-introspection", "Allow (--on) or forbid (--off) a key to call POST /oauth2/introspect");
+  introspection->add_option("api_id,--api-id", args->api_id, "API_ID")->required();
+  auto* on = introspection->add_flag("--on", args->on, "allow introspection");
+  auto* off = introspection->add_flag("--off", args->off, "forbid introspection");
+  on->excludes(off);
+  on_admin_command(introspection, context, [args](domain::AdminService& admin, bool json) {
+    if (!args->on && !args->off) {
+      return report(make_error(ErrorCode::kInvalidRequest, "give --on or --off"));
+    }
+    auto done = admin.set_api_key_introspection(args->api_id, args->on);
+    if (!done) return report(done.error());
+    print_line(json ? fmt::format(R"({{"apiId":{},"mayIntrospect":{}}})",
+                                  json_string(args->api_id), args->on)
+                    : fmt::format("{} {} introspect tokens", args->api_id,
+                                  args->on ? "may" : "may not"));
     return kExitOk;
   });
 

@@ -189,7 +189,8 @@ Result<void> AdminService::grant_role(std::string_view user_name, std::string_vi
 Result<std::vector<storage::User>> AdminService::list_users() { return store_.list_users(); }
 
 Result<NewApiKey> AdminService::create_api_key(std::string_view user_name,
-                                               const std::vector<std::string>& account_guids) {
+                                               const std::vector<std::string>& account_guids,
+                                               bool may_introspect) {
   if (account_guids.empty()) return invalid("a key needs at least one account");
   auto user = store_.find_user_by_name(user_name);
   if (!user) return std::move(user).error();
@@ -215,6 +216,7 @@ Result<NewApiKey> AdminService::create_api_key(std::string_view user_name,
   key.generation = 1;
   key.account_guids = std::move(guids);
   key.created_at = key.updated_at = clock_.now_seconds();
+  key.may_introspect = may_introspect;
   auto stored = store_.create_api_key(key);
   if (!stored) return std::move(stored).error();
   changed();
@@ -237,6 +239,15 @@ Result<void> AdminService::delete_api_key(std::string_view api_id) {
     return make_error(ErrorCode::kStorageNotFound, "api key not found");
   }
   auto done = store_.delete_api_key(api_id);
+  if (done) changed();
+  return done;
+}
+
+Result<void> AdminService::set_api_key_introspection(std::string_view api_id, bool allowed) {
+  if (!is_well_formed_api_id(api_id)) {
+    return make_error(ErrorCode::kStorageNotFound, "api key not found");
+  }
+  auto done = store_.set_api_key_introspection(api_id, allowed);
   if (done) changed();
   return done;
 }

@@ -59,9 +59,12 @@ class AdminService {
                           storage::Role role);
   Result<std::vector<storage::User>> list_users();
 
-  // The key may cover only accounts where its owner holds a role.
+  // The key may cover only accounts where its owner holds a role. `may_introspect`: it may call
+  // the token introspection endpoint (RFC 7662).
   Result<NewApiKey> create_api_key(std::string_view user_name,
-                                   const std::vector<std::string>& account_guids);
+                                   const std::vector<std::string>& account_guids,
+                                   bool may_introspect = false);
+  Result<void> set_api_key_introspection(std::string_view api_id, bool allowed);
   Result<std::string> regenerate_api_key(std::string_view api_id);
   Result<void> delete_api_key(std::string_view api_id);
   Result<std::vector<storage::ApiKey>> list_api_keys(std::optional<std::string_view> user_name);

@@ -32,6 +32,7 @@ std::shared_ptr<const KeyEntry> make_key_entry(const storage::ApiKey& key) {
   entry->secret_hash = key.secret_hash;
   entry->generation = key.generation;
   entry->user_id = key.user_id;
+  entry->may_introspect = key.may_introspect;
   entry->account_guids = key.account_guids;
   return entry;
 }
@@ -232,6 +233,10 @@ Result<void> AuthCache::reload_all() {
     if (it != users.end()) it->second->account_guids.insert(grant.account_guid);
   }
   for (auto& [id, entry] : users) view->users.emplace(id, std::move(entry));
+  const std::int64_t now = clock_.now_seconds();
+  for (const auto& revoked : snapshot->revoked_access_tokens) {
+    if (revoked.expires_at >= now) view->revoked_jtis.emplace(revoked.jti, revoked.expires_at);
+  }
   publish(std::move(view));
   return Ok{};
 }
@@ -303,6 +308,18 @@ Result<void> AuthCache::refresh() {
         auto entry = make_user_entry(*user);
         for (const auto& grant : *roles) entry->account_guids.insert(grant.account_guid);
         view->users.insert_or_assign(user_id, std::move(entry));
+        break;
+      }
+      case storage::ChangeKind::kAccessToken: {
+        auto revoked = store_.find_revoked_access_token(change.ref);
+        if (revoked) {
+          view->revoked_jtis.insert_or_assign(change.ref, revoked->expires_at);
+        } else if (revoked.error().code != ErrorCode::kStorageNotFound) {
+          return std::move(revoked).error();
+        }  // else pruned: the token has expired, nothing left to refuse
+        // Revocations come one at a time: the list never needs more than this to stay small.
+        std::erase_if(view->revoked_jtis,
+                      [now = clock_.now_seconds()](const auto& entry) { return entry.second < now; });
         break;
       }
       case storage::ChangeKind::kSigningKey: {

@@ -28,6 +28,7 @@ struct KeyEntry {
   storage::SecretHash secret_hash{};
   std::int64_t generation = 0;
   std::int64_t user_id = 0;
+  bool may_introspect = false;  // RFC 7662 permission
   std::vector<std::string> account_guids;
 };
 
@@ -53,6 +54,9 @@ struct AuthView {
   StringMap<std::shared_ptr<const AccountEntry>> accounts;
   std::unordered_map<std::int64_t, std::shared_ptr<const UserEntry>> users;
   std::shared_ptr<const tokens::KeyRing> signing_keys;
+  // Access tokens revoked by jti (RFC 7009) → their exp. Refused by every bearer check until
+  // then; entries past exp are dropped as the cache goes (they would fail on exp anyway).
+  StringMap<std::int64_t> revoked_jtis;
 
   const KeyEntry* find_key(std::string_view api_id) const {
     auto it = keys.find(api_id);
@@ -61,6 +65,9 @@ struct AuthView {
   const UserEntry* find_user(std::int64_t user_id) const {
     auto it = users.find(user_id);
     return it == users.end() ? nullptr : it->second.get();
+  }
+  bool is_revoked(std::string_view jti) const {
+    return !revoked_jtis.empty() && revoked_jtis.find(jti) != revoked_jtis.end();
   }
   const AccountEntry* find_account(std::string_view guid) const {
     auto it = accounts.find(guid);

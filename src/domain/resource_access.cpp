@@ -37,8 +37,8 @@ Result<Principal> user_principal(const V4TokenClaims& claims, const AuthView& vi
 
 }  // namespace
 
-Result<Principal> authenticate_bearer(std::string_view token, const AuthView& view,
-                                      const BearerCodecs& codecs, std::int64_t now) {
+Result<VerifiedBearer> verify_bearer(std::string_view token, const AuthView& view,
+                                     const BearerCodecs& codecs, std::int64_t now) {
   if (!view.signing_keys) return make_error(ErrorCode::kInvalidToken, "token is not accepted");
   // One signature check; the algorithm of the key found by kid says which claims apply.
   auto verified = tokens::verify_jws(token, *view.signing_keys);
@@ -47,7 +47,12 @@ Result<Principal> authenticate_bearer(std::string_view token, const AuthView& vi
     case tokens::JwsAlgorithm::kHs256: {
       auto claims = codecs.v3.verify_claims(verified->payload_json, now);
       if (!claims) return std::move(claims).error();
-      return api_key_principal(*claims, view);
+      if (view.is_revoked(claims->jti)) return revoked();
+      auto principal = api_key_principal(*claims, view);
+      if (!principal) return std::move(principal).error();
+      return VerifiedBearer{std::move(*principal),
+                            BearerFacts{tokens::JwsAlgorithm::kHs256, std::move(claims->jti),
+                                        claims->issued_at, claims->expires_at, {}}};
     }
     case tokens::JwsAlgorithm::kRs256: {
       if (codecs.v4 == nullptr) {
@@ -55,10 +60,23 @@ Result<Principal> authenticate_bearer(std::string_view token, const AuthView& vi
       }
       auto claims = codecs.v4->verify_claims(verified->payload_json, now);
       if (!claims) return std::move(claims).error();
-      return user_principal(*claims, view);
+      if (view.is_revoked(claims->jti)) return revoked();
+      auto principal = user_principal(*claims, view);
+      if (!principal) return std::move(principal).error();
+      return VerifiedBearer{
+          std::move(*principal),
+          BearerFacts{tokens::JwsAlgorithm::kRs256, std::move(claims->jti), claims->issued_at,
+                      claims->expires_at, std::move(claims->scopes)}};
     }
   }
   return make_error(ErrorCode::kInvalidToken, "token algorithm is not accepted here");
+}
+
+Result<Principal> authenticate_bearer(std::string_view token, const AuthView& view,
+                                      const BearerCodecs& codecs, std::int64_t now) {
+  auto verified = verify_bearer(token, view, codecs, now);
+  if (!verified) return std::move(verified).error();
+  return std::move(verified->principal);
 }
 
 Result<Principal> authenticate_bearer(std::string_view token, const AuthView& view,

@@ -29,10 +29,27 @@ struct BearerCodecs {
   const V4TokenCodec* v4 = nullptr;  // null: v4 tokens are refused
 };
 
+// What a verified token says beyond who it stands for (introspection, revocation).
+struct BearerFacts {
+  tokens::JwsAlgorithm algorithm = tokens::JwsAlgorithm::kHs256;  // kRs256: a v4 token
+  std::string jti;
+  std::int64_t issued_at = 0;
+  std::int64_t expires_at = 0;
+  std::vector<std::string> scopes;  // v4 only
+};
+
+struct VerifiedBearer {
+  Principal principal;
+  BearerFacts facts;
+};
+
 // Verifies the signature once, then the claims of the token's kind, then that it is still
-// backed by the view: a v3 token by a live key of the same generation whose owner is enabled; a
-// v4 token by an enabled user whose sessions began no later than the token (iat ≥
-// sessions_not_before). Every failure is kInvalidToken.
+// backed by the view: not revoked by its jti; a v3 token by a live key of the same generation
+// whose owner is enabled; a v4 token by an enabled user whose sessions began no later than the
+// token (iat ≥ sessions_not_before). Every failure is kInvalidToken.
+Result<VerifiedBearer> verify_bearer(std::string_view token, const AuthView& view,
+                                     const BearerCodecs& codecs, std::int64_t now);
+// verify_bearer's principal, for the data endpoints.
 Result<Principal> authenticate_bearer(std::string_view token, const AuthView& view,
                                       const BearerCodecs& codecs, std::int64_t now);
 // v3 tokens only (v4 tokens are refused).

@@ -27,4 +27,10 @@ Result<IssuedV3Token> grant_v3_token(const ClientCredential& credential, const A
                                      const V3TokenCodec& codec, const tokens::SecretHasher& hasher,
                                      const Clock& clock, Random& random);
 
+// The token for a key already authenticated (authenticate_api_key): what grant_v3_token does
+// after the credential check. /oauth2/token's client_credentials grant uses it directly.
+Result<IssuedV3Token> issue_v3_token(std::string_view api_id, const KeyEntry& key,
+                                     const AuthView& view, const V3TokenCodec& codec,
+                                     const Clock& clock, Random& random);
+
 }  // namespace connect_auth::domain

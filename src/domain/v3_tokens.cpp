@@ -44,6 +44,7 @@ Result<V3TokenClaims> V3TokenCodec::verify_claims(std::string_view payload_json,
     return make_error(ErrorCode::kInvalidToken, "token claims are malformed");
   }
   result.api_id = std::move(claims->sub);
+  result.jti = std::move(claims->jti);
   result.issued_at = claims->iat;
   result.expires_at = claims->exp;
   return result;

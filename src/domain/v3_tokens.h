@@ -23,6 +23,7 @@ struct V3TokenSettings {
 
 struct V3TokenClaims {
   std::string api_id;
+  std::string jti;  // "<generation>.<nonce>": what revocation (RFC 7009) names
   std::int64_t generation = 0;
   std::int64_t issued_at = 0;
   std::int64_t expires_at = 0;

@@ -109,6 +109,7 @@ Result<V4TokenClaims> V4TokenCodec::verify_claims(std::string_view payload_json,
   if (aud != settings_.audience) return invalid_token("token audience is not accepted");
   result.issued_at = times->iat;
   result.expires_at = times->exp;
+  result.jti = std::move(jti);
   return result;
 }
 

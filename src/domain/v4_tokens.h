@@ -27,6 +27,7 @@ struct V4TokenSettings {
 };
 
 struct V4TokenClaims {
+  std::string jti;  // "AT.…": what revocation (RFC 7009) names
   std::int64_t user_id = 0;
   std::string user_name;
   std::vector<std::string> scopes;

@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <algorithm>
+
 #include "http/error_response.h"
 
 namespace connect_auth::http {
@@ -31,6 +33,17 @@ Response Router::route(const Request& request) const {
       make_error(ErrorCode::kMethodNotAllowed,
                  "method " + std::string(method_name(request.method)) + " is not allowed here"),
       route.allow);
+}
+
+std::vector<RouteEntry> Router::routes() const {
+  std::vector<RouteEntry> entries;
+  for (const auto& [path, route] : routes_) {
+    for (const auto& [method, handler] : route.handlers) entries.push_back({method, path});
+  }
+  // The map's order is unspecified; a stable order makes listings and diffs reproducible.
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const RouteEntry& a, const RouteEntry& b) { return a.path < b.path; });
+  return entries;
 }
 
 }  // namespace connect_auth::http

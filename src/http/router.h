@@ -15,6 +15,13 @@ namespace connect_auth::http {
 
 using Handler = std::function<Response(const Request&)>;
 
+// One registered (method, path) pair, as Router::routes() lists it.
+struct RouteEntry {
+  Method method;
+  std::string path;
+  bool operator==(const RouteEntry&) const = default;
+};
+
 class Router {
  public:
   // Registers `handler` for `method` on `path`. HEAD is opt-in: register it (usually with the
@@ -23,6 +30,10 @@ class Router {
   void add(Method method, std::string path, Handler handler);
 
   Response route(const Request& request) const;
+
+  // Every registered (method, path), sorted by path, then in registration order: what the
+  // server answers, for checks such as the OpenAPI document's coverage of it.
+  std::vector<RouteEntry> routes() const;
 
  private:
   struct Route {

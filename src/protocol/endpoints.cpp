@@ -8,6 +8,9 @@
 #include "domain/resource_access.h"
 #include "domain/v3_grant.h"
 #include "http/error_response.h"
+#include "protocol/deferred.h"
+#include "protocol/oauth2_endpoints.h"
+#include "protocol/openapi_endpoint.h"
 #include "protocol/request_parsing.h"
 #include "protocol/v4_request.h"
 
@@ -83,26 +86,28 @@ http::Response v4_token_response(const Result<domain::IssuedV4Tokens>& issued) {
   return json_response(std::move(body));
 }
 
-// Everything a v4 grant needs, owned: the Request's views die when the handler returns, and the
-// grant may run later on another thread. The parsed request wipes its secrets when destroyed.
-struct V4GrantJob {
-  const EndpointContext* context;
-  V4TokenRequest request;
-  std::string remote_address;
-
-  http::Response run() const {
-    // The view is taken on the thread that runs the grant (AuthCache views are per thread).
-    const domain::AuthView& view = context->cache.view();
-    if (request.grant == V4TokenRequest::Grant::kPassword) {
-      return v4_token_response(context->v4_grants->password_grant(
-          {request.user_name, request.password, request.offline_access, remote_address}, view));
-    }
-    return v4_token_response(context->v4_grants->refresh_grant(
-        {request.refresh_token, request.scope_present, request.offline_access}, view));
-  }
-};
-
 }  // namespace
+
+http::Response UserGrantJob::operator()() const {
+  // The view is taken on the thread that runs the grant (AuthCache views are per thread).
+  const domain::AuthView& view = context->cache.view();
+  if (request.grant == V4TokenRequest::Grant::kPassword) {
+    return render(context->v4_grants->password_grant(
+        {request.user_name, request.password, request.offline_access, remote_address}, view));
+  }
+  return render(context->v4_grants->refresh_grant(
+      {request.refresh_token, request.scope_present, request.offline_access}, view));
+}
+
+http::Response run_user_grant(const EndpointContext& context, const http::Request& request,
+                              V4TokenRequest grant, UserGrantJob::Renderer render) {
+  BoundedExecutor* executor = grant.grant == V4TokenRequest::Grant::kPassword
+                                  ? context.password_executor
+                                  : context.token_executor;
+  return run_deferred(executor, request,
+                      UserGrantJob{&context, std::move(grant),
+                                   std::string(request.remote_address), render});
+}
 
 http::Response handle_v4_token(const EndpointContext& context, const http::Request& request) {
   if (context.v4_grants == nullptr) {
@@ -113,31 +118,7 @@ http::Response handle_v4_token(const EndpointContext& context, const http::Reque
   auto parsed = parse_v4_token_request(content_type->value_or(std::string_view{}), request.body);
   if (!parsed) return error_response(parsed.error());
 
-  BoundedExecutor* executor = parsed->grant == V4TokenRequest::Grant::kPassword
-                                  ? context.password_executor
-                                  : context.token_executor;
-  V4GrantJob job{&context, std::move(*parsed), std::string(request.remote_address)};
-  if (request.deferral == nullptr || executor == nullptr) return job.run();
-
-  http::Responder responder = request.deferral->defer();
-  const bool submitted =
-      executor->try_submit([job = std::move(job), responder = std::move(responder)]() mutable {
-        http::Response response;
-        try {
-          response = job.run();
-        } catch (...) {
-          response = error_response(make_error(ErrorCode::kInternal, "the grant failed"));
-        }
-        responder.send(std::move(response));
-      });
-  if (!submitted) {
-    // Answered now, never queued: the transport drops whatever the discarded task's Responder
-    // sends, because this handler answered after all.
-    Error busy = make_error(ErrorCode::kServiceBusy, "the server is busy, retry shortly");
-    busy.retry_after_seconds = 1;
-    return error_response(busy);
-  }
-  return http::Response::deferred_marker();
+  return run_user_grant(context, request, std::move(*parsed), v4_token_response);
 }
 
 http::Response handle_jwks(const EndpointContext& context, const http::Request&) {
@@ -240,6 +221,31 @@ http::Router build_router(const EndpointContext& context) {
                [&context](const http::Request& r) { return handle_v3_accounts(context, r); });
   get_and_head("/oauth2/keys",
                [&context](const http::Request& r) { return handle_jwks(context, r); });
+  // The standard OAuth surface (wire-contract §6). POST only, like the dialect's token endpoint.
+  router.add(Method::kPost, "/oauth2/token",
+             [&context](const http::Request& r) { return handle_oauth2_token(context, r); });
+  if (context.token_inspector != nullptr) {
+    router.add(Method::kPost, "/oauth2/revoke",
+               [&context](const http::Request& r) { return handle_oauth2_revoke(context, r); });
+    router.add(Method::kPost, "/oauth2/introspect", [&context](const http::Request& r) {
+      return handle_oauth2_introspect(context, r);
+    });
+  }
+  const http::Handler metadata = [document = authorization_server_metadata(context)](
+                                     const http::Request&) {
+    http::Response response;
+    response.content_type = "application/json";
+    response.add_header("Cache-Control", "public, max-age=300");
+    response.body = document;
+    return response;
+  };
+  get_and_head(std::string(kMetadataPath), metadata);
+  // RFC 8414 §3.1: an issuer with a path has its metadata at the well-known path + that path.
+  if (const std::string with_path = metadata_path_for(context.v3_codec.settings().issuer);
+      with_path != kMetadataPath) {
+    get_and_head(with_path, metadata);
+  }
+  get_and_head("/openapi.json", handle_openapi);
   get_and_head("/health/live", handle_live);
   get_and_head("/health/ready",
                [&context](const http::Request& r) { return handle_ready(context, r); });

@@ -10,9 +10,11 @@
 #include "domain/auth_cache.h"
 #include "domain/v3_tokens.h"
 #include "domain/v4_grant.h"
+#include "domain/token_inspection.h"
 #include "domain/v4_tokens.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "protocol/v4_request.h"
 #include "tokens/secret_hasher.h"
 
 namespace connect_auth::protocol {
@@ -38,7 +40,29 @@ struct EndpointContext {
   // How long clients may cache the JWKS. Kept below the signing-key publish delay, so a client
   // that cached the set just before a rotation refetches it before the new key signs.
   std::int64_t jwks_max_age_seconds = 60;
+
+  // The standard OAuth surface (wire-contract §6). Null: /oauth2/revoke and /oauth2/introspect
+  // are not routed.
+  domain::TokenInspector* token_inspector = nullptr;
 };
+
+// A user grant (password or refresh token) with everything it needs owned: the Request's views
+// die when the handler returns, and the grant runs later on a pool thread. The parsed request
+// wipes its secrets when destroyed. `render` writes the answer in the caller's dialect.
+struct UserGrantJob {
+  using Renderer = http::Response (*)(const Result<domain::IssuedV4Tokens>&);
+  const EndpointContext* context;
+  V4TokenRequest request;
+  std::string remote_address;
+  Renderer render;
+
+  http::Response operator()() const;
+};
+
+// Runs `grant` on its pool (password grants on password_executor, refreshes on token_executor)
+// and answers through the request's Deferral.
+http::Response run_user_grant(const EndpointContext& context, const http::Request& request,
+                              V4TokenRequest grant, UserGrantJob::Renderer render);
 
 // POST|GET /rest/v3/oauth/token?grant_type=client_credentials (wire-contract §2).
 http::Response handle_v3_token(const EndpointContext& context, const http::Request& request);

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 #include "http/message.h"
@@ -14,6 +16,44 @@ namespace connect_auth::protocol {
 // kInvalidRequest when repeated or not decodable (RFC 6749 §3.1: parameters MUST NOT repeat).
 Result<std::optional<std::string>> single_query_param(std::string_view query,
                                                       std::string_view name);
+
+// Decodes one application/x-www-form-urlencoded component (%XX and '+'); nullopt if a %
+// escape is incomplete or not hex.
+std::optional<std::string> form_decode(std::string_view text);
+
+// A decoded application/x-www-form-urlencoded body (RFC 6749 §3.2, Appendix B). Values are
+// wiped when it is destroyed: they include passwords, secrets and refresh tokens.
+class FormParams {
+ public:
+  FormParams() = default;
+  FormParams(FormParams&&) noexcept = default;
+  FormParams& operator=(FormParams&&) noexcept = default;
+  FormParams(const FormParams&) = delete;
+  FormParams& operator=(const FormParams&) = delete;
+  ~FormParams();
+
+  // The value of `name`; nullopt when absent or empty ("parameters sent without a value MUST
+  // be treated as if they were omitted", RFC 6749 §3.1).
+  std::optional<std::string_view> get(std::string_view name) const;
+  bool has(std::string_view name) const { return get(name).has_value(); }
+
+  void add(std::string name, std::string value) {
+    params_.emplace_back(std::move(name), std::move(value));
+  }
+  // Every parameter in body order, empty values included.
+  const std::vector<std::pair<std::string, std::string>>& entries() const { return params_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> params_;
+};
+
+// Parses a form body. kInvalidRequest when a parameter is repeated (RFC 6749 §3.2: MUST NOT be
+// included more than once), a name or value does not decode, or the body is not a form at all.
+Result<FormParams> parse_form(std::string_view body);
+
+// True if the Content-Type is application/x-www-form-urlencoded (parameters such as charset
+// allowed; the media type is matched case-insensitively).
+bool is_form_content_type(std::string_view content_type);
 
 // The value of a header that must appear at most once (bad-inputs.md §A: duplicates of user,
 // Authorization or Host are refused, never first- or last-wins).

@@ -12,11 +12,12 @@ constexpr std::array<std::pair<Role, std::string_view>, 3> kRoles{{
     {Role::kReporting, "REPORTING"},
 }};
 
-constexpr std::array<std::pair<ChangeKind, std::string_view>, 4> kChangeKinds{{
+constexpr std::array<std::pair<ChangeKind, std::string_view>, 5> kChangeKinds{{
     {ChangeKind::kApiKey, "api_key"},
     {ChangeKind::kAccount, "account"},
     {ChangeKind::kUser, "user"},
     {ChangeKind::kSigningKey, "signing_key"},
+    {ChangeKind::kAccessToken, "access_token"},
 }};
 
 template <class Enum, std::size_t N>

@@ -46,6 +46,8 @@ struct ApiKey {
   std::vector<std::string> account_guids;  // sorted
   std::int64_t created_at = 0;             // unix seconds
   std::int64_t updated_at = 0;
+  // May call the token introspection endpoint (RFC 7662). Off unless granted.
+  bool may_introspect = false;
 };
 
 // Signing key material, encrypted at rest with a key derived from the master key.
@@ -111,6 +113,13 @@ struct RedeemedRefresh {
   std::int64_t generation = 0;  // of the successor when one was issued
 };
 
+// An access token revoked by its jti (RFC 7009); refused until it would have expired anyway.
+struct RevokedAccessToken {
+  std::string jti;
+  // Unix seconds after which the token fails on its own: its exp plus the verification leeway.
+  std::int64_t expires_at = 0;
+};
+
 // --- failed-login counters shared by every node (throttling, bad-inputs §F).
 struct FailureCount {
   std::int64_t count = 0;            // consecutive failures within the window
@@ -118,8 +127,8 @@ struct FailureCount {
 };
 
 // One entry of the change feed: something that caches must refresh. `kind` names the table,
-// `ref` the row (api_id, account guid or user id as text).
-enum class ChangeKind : std::uint8_t { kApiKey, kAccount, kUser, kSigningKey };
+// `ref` the row (api_id, account guid, user id as text, kid, or a revoked access token's jti).
+enum class ChangeKind : std::uint8_t { kApiKey, kAccount, kUser, kSigningKey, kAccessToken };
 struct Change {
   std::int64_t seq = 0;
   ChangeKind kind = ChangeKind::kApiKey;
@@ -133,6 +142,7 @@ struct AuthSnapshot {
   std::vector<User> users;  // password_hash left empty: the cache never needs it
   std::vector<RoleGrant> grants;
   std::vector<ApiKey> api_keys;
+  std::vector<RevokedAccessToken> revoked_access_tokens;  // not yet pruned (some may be expired)
 };
 
 }  // namespace connect_auth::storage

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "storage/records.h"
 
@@ -32,6 +33,16 @@ struct RefreshFamilyRow {
   std::int64_t rotated_at_ms = 0;  // when current_generation was reached
   std::int64_t absolute_expires_at_ms = 0;
   bool revoked = false;
+};
+
+// What introspection (RFC 7662) needs to know about one refresh token, read without changing
+// anything: whether decide_refresh would accept it now, and whose it is.
+struct RefreshTokenStatus {
+  std::optional<RefreshTokenRow> token;
+  std::optional<RefreshFamilyRow> family;
+  bool user_disabled = false;
+  std::string user_name;
+  std::string scope;
 };
 
 // `token` and `family` as read under the family's lock; `user_disabled` from the same

@@ -19,6 +19,7 @@
 
 #include "core/result.h"
 #include "storage/records.h"
+#include "storage/refresh_rules.h"
 
 namespace connect_auth::storage {
 
@@ -63,6 +64,8 @@ class Store {
   virtual Result<std::int64_t> regenerate_api_key(std::string_view api_id,
                                                   const SecretHash& new_hash, std::int64_t now) = 0;
   virtual Result<void> delete_api_key(std::string_view api_id) = 0;
+  // Grants or withdraws the introspection permission. kApiKey change.
+  virtual Result<void> set_api_key_introspection(std::string_view api_id, bool allowed) = 0;
 
   // --- signing keys
   virtual Result<void> insert_signing_key(const SigningKey& key) = 0;
@@ -88,11 +91,22 @@ class Store {
   // Revoking a revoked family again succeeds and changes nothing.
   virtual Result<void> revoke_refresh_family_of(const TokenHash& token_hash,
                                                 std::int64_t now_ms) = 0;
+  // Reads one token, its family and owner without changing anything (introspection). A token
+  // that does not exist yields an empty `token`, not an error.
+  virtual Result<RefreshTokenStatus> inspect_refresh_token(const TokenHash& token_hash) = 0;
   // Deletes families revoked or absolutely expired before `before_ms`, and tokens idle-expired
   // before it (issued_at + idle_ms < before_ms), retired or not: a retired token is kept as long
   // as it could have been used unrotated, so a retry inside grace still works and a later
   // replay is still detected as reuse, however often this runs.
   virtual Result<void> prune_refresh_tokens(std::int64_t before_ms, std::int64_t idle_ms) = 0;
+
+  // --- access-token revocation (RFC 7009). The jti is refused until expires_at; a kAccessToken
+  // change (ref = jti) carries the revocation to every node's cache. Revoking twice succeeds.
+  virtual Result<void> revoke_access_token(const RevokedAccessToken& token) = 0;
+  // kStorageNotFound if the jti is not (or no longer) on the list.
+  virtual Result<RevokedAccessToken> find_revoked_access_token(std::string_view jti) = 0;
+  // Forgets revocations of tokens that expired before `before` (unix seconds). No change.
+  virtual Result<void> prune_revoked_access_tokens(std::int64_t before) = 0;
 
   // --- failed-login counters, keyed by opaque strings chosen by the caller. Batched so one
   // attempt costs one round trip. Results are in the order of `keys`.

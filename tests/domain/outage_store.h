@@ -59,6 +59,9 @@ class OutageStore final : public storage::Store {
     CA_FORWARD(regenerate_api_key(id, h, now));
   }
   Result<void> delete_api_key(std::string_view id) override { CA_FORWARD(delete_api_key(id)); }
+  Result<void> set_api_key_introspection(std::string_view id, bool allowed) override {
+    CA_FORWARD(set_api_key_introspection(id, allowed));
+  }
   Result<void> insert_signing_key(const storage::SigningKey& k) override {
     CA_FORWARD(insert_signing_key(k));
   }
@@ -83,6 +86,18 @@ class OutageStore final : public storage::Store {
   }
   Result<void> prune_refresh_tokens(std::int64_t before_ms, std::int64_t idle_ms) override {
     CA_FORWARD(prune_refresh_tokens(before_ms, idle_ms));
+  }
+  Result<storage::RefreshTokenStatus> inspect_refresh_token(const storage::TokenHash& h) override {
+    CA_FORWARD(inspect_refresh_token(h));
+  }
+  Result<void> revoke_access_token(const storage::RevokedAccessToken& t) override {
+    CA_FORWARD(revoke_access_token(t));
+  }
+  Result<storage::RevokedAccessToken> find_revoked_access_token(std::string_view jti) override {
+    CA_FORWARD(find_revoked_access_token(jti));
+  }
+  Result<void> prune_revoked_access_tokens(std::int64_t before) override {
+    CA_FORWARD(prune_revoked_access_tokens(before));
   }
   Result<std::vector<storage::FailureCount>> read_failures(
       std::span<const std::string> keys) override {

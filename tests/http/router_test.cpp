@@ -4,12 +4,19 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "http_test_util.h"
 
 namespace connect_auth::http {
+
+// Readable failures for vectors of routes (found by argument-dependent lookup).
+void PrintTo(const RouteEntry& entry, std::ostream* out) {
+  *out << method_name(entry.method) << ' ' << entry.path;
+}
+
 namespace {
 
 using namespace std::string_view_literals;
@@ -155,10 +162,23 @@ TEST_F(RouterTest, SingleOrMissingHostIsRouted) {
   EXPECT_EQ(router_.route(lower_case.build()).status, 203);
 }
 
+TEST_F(RouterTest, ListsEveryRouteSortedByPathThenRegistration) {
+  // Registration order within a path is the order of the Allow header, so it is kept.
+  const std::vector<RouteEntry> expected = {
+      {Method::kDelete, "/admin/keys"},       {Method::kPut, "/admin/keys"},
+      {Method::kPost, "/oauth/revoke"},       {Method::kGet, "/rest/v3/accounts"},
+      {Method::kHead, "/rest/v3/accounts"},   {Method::kPost, "/rest/v3/oauth/token"},
+      {Method::kGet, "/rest/v3/oauth/token"},
+  };
+  EXPECT_EQ(router_.routes(), expected);
+  EXPECT_TRUE(calls_.empty());  // listing calls no handler
+}
+
 TEST(RouterEmptyTest, EverythingIs404) {
   Router router;
   RequestBuilder builder(Method::kGet, "/");
   EXPECT_EQ(router.route(builder.build()).status, 404);
+  EXPECT_TRUE(router.routes().empty());
 }
 
 }  // namespace

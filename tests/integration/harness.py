@@ -292,12 +292,31 @@ def run_node(script, stdin_text="", env=None, timeout=30):
     """Runs a Node program; returns stdout (raises with stderr on a non-zero exit)."""
     node = node_binary()
     if node is None:
-        raise unittest.SkipTest("node is required (scripts/install-deps.sh test installs it)")
+        raise AssertionError("node is required (scripts/install-deps.sh test installs it)")
     out = subprocess.run([node, "-e", script], input=stdin_text, capture_output=True, text=True,
                          env=env, timeout=timeout)
     if out.returncode != 0:
         raise AssertionError("node failed (%d): %s" % (out.returncode, out.stderr))
     return out.stdout
+
+
+# tests/node: Node programs that use npm packages (package.json + package-lock.json there;
+# scripts/install-deps.sh test runs `npm ci` in it).
+NODE_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "node"))
+
+
+def run_node_program(name, args=(), stdin_text="", env=None, timeout=60):
+    """Runs tests/node/NAME with cwd tests/node, so its node_modules resolve. Returns the
+    CompletedProcess whatever the exit code (the caller reads stdout and stderr)."""
+    node = node_binary()
+    if node is None:  # a failure, not a skip: these tests must never pass by not running
+        raise AssertionError("node is required (scripts/install-deps.sh test installs it)")
+    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules")):
+        raise AssertionError("%s/node_modules is missing: run scripts/install-deps.sh test "
+                             "(npm ci there)" % NODE_DIR)
+    return subprocess.run([node, os.path.join(NODE_DIR, name)] + list(args), cwd=NODE_DIR,
+                          input=stdin_text, capture_output=True, text=True, env=env,
+                          timeout=timeout)
 
 
 class Client:

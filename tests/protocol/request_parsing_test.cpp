@@ -49,3 +49,43 @@ TEST(SingleHeader, RefusesDuplicates) {
 
 }  // namespace
 }  // namespace connect_auth::protocol
+
+namespace connect_auth::protocol {
+namespace {
+
+TEST(ParseForm, DecodesEveryParameterInOrder) {
+  auto form = parse_form("grant_type=password&username=ops%40acme.test&password=a+b%2Bc&scope=");
+  ASSERT_TRUE(form.ok());
+  EXPECT_EQ(form->get("username"), "ops@acme.test");
+  EXPECT_EQ(form->get("password"), "a b+c");
+  // RFC 6749 §3.1: a parameter without a value is as if omitted.
+  EXPECT_FALSE(form->get("scope").has_value());
+  EXPECT_FALSE(form->has("client_id"));
+  ASSERT_EQ(form->entries().size(), 4u);
+  EXPECT_EQ(form->entries()[0].first, "grant_type");
+  EXPECT_TRUE(parse_form("").ok());
+  EXPECT_TRUE(parse_form("&&a=1&&").ok());
+}
+
+TEST(ParseForm, RefusesRepeatsBadEscapesAndNamelessValues) {
+  for (const char* body : {"a=1&a=2", "a=1&b=2&a=", "a=%zz", "a=%4", "%=1", "=1"}) {
+    auto form = parse_form(body);
+    ASSERT_FALSE(form.ok()) << body;
+    EXPECT_EQ(form.error().code, ErrorCode::kInvalidRequest) << body;
+  }
+  EXPECT_EQ(parse_form("grant_type=x&grant_type=y").error().description,
+            "parameter grant_type is repeated");
+  // A hostile name is not echoed back.
+  EXPECT_EQ(parse_form("%22%0A=1&%22%0A=2").error().description, "a parameter is repeated");
+}
+
+TEST(FormContentType, MatchesTheMediaTypeOnly) {
+  EXPECT_TRUE(is_form_content_type("application/x-www-form-urlencoded"));
+  EXPECT_TRUE(is_form_content_type("Application/X-WWW-Form-Urlencoded ; charset=UTF-8"));
+  EXPECT_FALSE(is_form_content_type("application/json"));
+  EXPECT_FALSE(is_form_content_type("application/x-www-form-urlencodedx"));
+  EXPECT_FALSE(is_form_content_type(""));
+}
+
+}  // namespace
+}  // namespace connect_auth::protocol

@@ -346,7 +346,7 @@ TEST_F(SqliteStoreTest, SnapshotOfOneHundredThousandKeysIsComplete) {
       role.bind(2, guid(i % kAccounts));
       role.exec();
     }
-    SQLite::Statement key(raw, "INSERT INTO api_keys VALUES (?, ?, ?, 1, 0, 0)");
+    SQLite::Statement key(raw, "INSERT INTO api_keys VALUES (?, ?, ?, 1, 0, 0, 0)");
     SQLite::Statement grant(raw, "INSERT INTO api_key_accounts VALUES (?, ?)");
     const SecretHash h = hash_of(1);
     for (int i = 0; i < kKeys; ++i) {
@@ -434,7 +434,33 @@ TEST_F(SqliteStoreTest, MigrationFromVersionOneKeepsData) {
   EXPECT_EQ(store->record_failures(key, 1, 10)->at(0).count, 1);
 
   SQLite::Database raw(db_.string(), SQLite::OPEN_READONLY);
-  EXPECT_EQ(raw.execAndGet("SELECT max(version) FROM schema_migrations").getInt(), 2);
+  EXPECT_EQ(raw.execAndGet("SELECT max(version) FROM schema_migrations").getInt(),
+            sqlite::latest_schema_version());
+}
+
+// Version 3 rebuilds the change table; a feed position handed out before must never be handed
+// out again, even when every change had been pruned (an empty table) before the upgrade.
+TEST_F(SqliteStoreTest, MigrationToVersionThreeKeepsTheFeedCounter) {
+  {
+    SQLite::Database raw(db_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT "
+        "NULL) STRICT");
+    raw.exec(sqlite::migrations()[0].sql);
+    raw.exec(sqlite::migrations()[1].sql);
+    raw.exec("INSERT INTO schema_migrations VALUES (1, 0), (2, 0)");
+    for (int i = 0; i < 5; ++i) raw.exec("INSERT INTO changes (kind, ref, at) VALUES ('user', '7', 5)");
+    raw.exec("DELETE FROM changes");
+    raw.exec("UPDATE change_feed SET pruned_through = 5 WHERE id = 1");
+  }
+  auto store = open_ok(db_);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->revoke_access_token({"AT.x", 100}).ok());
+  auto changes = store->changes_since(5, 10);
+  ASSERT_TRUE(changes.ok()) << changes.error().description;
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].seq, 6);
+  EXPECT_EQ((*changes)[0].kind, ChangeKind::kAccessToken);
 }
 
 namespace {

@@ -1418,6 +1418,104 @@ TYPED_TEST_P(StoreConformanceTest, RefreshAndFailureWritesAppendNoChange) {
   EXPECT_EQ(this->last_seq(), seq);
 }
 
+// ------------------------------------------------------------------ standard OAuth surface
+
+TYPED_TEST_P(StoreConformanceTest, IntrospectionPermissionRoundTripsAndIsAChange) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  ApiKey permitted = make_key(api_id_for(1), user, {std::string(kAcme)});
+  permitted.may_introspect = true;
+  CA_ASSERT_OK(s.create_api_key(permitted));
+  CA_ASSERT_OK(s.create_api_key(make_key(api_id_for(2), user, {std::string(kAcme)})));
+  EXPECT_TRUE(s.find_api_key(api_id_for(1))->may_introspect);
+  EXPECT_FALSE(s.find_api_key(api_id_for(2))->may_introspect);
+
+  const std::int64_t before = this->last_seq();
+  CA_ASSERT_OK(s.set_api_key_introspection(api_id_for(2), true));
+  CA_ASSERT_OK(s.set_api_key_introspection(api_id_for(1), false));
+  EXPECT_FALSE(s.find_api_key(api_id_for(1))->may_introspect);
+  EXPECT_TRUE(s.find_api_key(api_id_for(2))->may_introspect);
+  auto changes = s.changes_since(before, 10);
+  CA_ASSERT_OK(changes);
+  ASSERT_EQ(changes->size(), 2u);
+  EXPECT_EQ((*changes)[0].kind, ChangeKind::kApiKey);
+  EXPECT_EQ((*changes)[0].ref, api_id_for(2));
+  auto snapshot = s.load_auth_snapshot();
+  CA_ASSERT_OK(snapshot);
+  ASSERT_EQ(snapshot->api_keys.size(), 2u);
+  EXPECT_FALSE(snapshot->api_keys[0].may_introspect);
+  EXPECT_TRUE(snapshot->api_keys[1].may_introspect);
+
+  auto unknown = s.set_api_key_introspection(api_id_for(9), true);
+  CA_EXPECT_ERROR(unknown, ErrorCode::kStorageNotFound);
+}
+
+TYPED_TEST_P(StoreConformanceTest, RevokedAccessTokensAreListedFedAndPruned) {
+  auto& s = this->store();
+  const std::int64_t before = this->last_seq();
+  CA_ASSERT_OK(s.revoke_access_token(RevokedAccessToken{"AT.one", kStartTime + 100}));
+  CA_ASSERT_OK(s.revoke_access_token(RevokedAccessToken{"AT.two", kStartTime + 200}));
+  // Revoking again keeps the first expiry and appends no second change.
+  CA_ASSERT_OK(s.revoke_access_token(RevokedAccessToken{"AT.one", kStartTime + 999}));
+
+  auto changes = s.changes_since(before, 10);
+  CA_ASSERT_OK(changes);
+  ASSERT_EQ(changes->size(), 2u);
+  EXPECT_EQ((*changes)[0].kind, ChangeKind::kAccessToken);
+  EXPECT_EQ((*changes)[0].ref, "AT.one");
+  EXPECT_EQ((*changes)[1].ref, "AT.two");
+
+  auto one = s.find_revoked_access_token("AT.one");
+  CA_ASSERT_OK(one);
+  EXPECT_EQ(one->jti, "AT.one");
+  EXPECT_EQ(one->expires_at, kStartTime + 100);
+  CA_EXPECT_ERROR(s.find_revoked_access_token("AT.none"), ErrorCode::kStorageNotFound);
+  auto snapshot = s.load_auth_snapshot();
+  CA_ASSERT_OK(snapshot);
+  ASSERT_EQ(snapshot->revoked_access_tokens.size(), 2u);
+  EXPECT_EQ(snapshot->revoked_access_tokens[1].jti, "AT.two");
+  EXPECT_EQ(snapshot->revoked_access_tokens[1].expires_at, kStartTime + 200);
+
+  // Pruning forgets only tokens that expired before the cut, and appends no change.
+  const std::int64_t seq = this->last_seq();
+  CA_ASSERT_OK(s.prune_revoked_access_tokens(kStartTime + 150));
+  CA_EXPECT_ERROR(s.find_revoked_access_token("AT.one"), ErrorCode::kStorageNotFound);
+  CA_ASSERT_OK(s.find_revoked_access_token("AT.two"));
+  EXPECT_EQ(this->last_seq(), seq);
+}
+
+TYPED_TEST_P(StoreConformanceTest, InspectRefreshTokenReadsWithoutChanging) {
+  auto& s = this->store();
+  const std::int64_t user = this->seed_user();
+  const std::int64_t family = this->new_family(user, token_hash(1));
+  EXPECT_EQ(this->redeem(token_hash(1), token_hash(2), kStartMs + 10), RefreshOutcome::kRotated);
+
+  auto current = s.inspect_refresh_token(token_hash(2));
+  CA_ASSERT_OK(current);
+  ASSERT_TRUE(current->token.has_value());
+  ASSERT_TRUE(current->family.has_value());
+  EXPECT_EQ(current->token->generation, 2);
+  EXPECT_FALSE(current->token->retired);
+  EXPECT_EQ(current->token->issued_at_ms, kStartMs + 10);
+  EXPECT_EQ(current->family->id, family);
+  EXPECT_EQ(current->family->user_id, user);
+  EXPECT_EQ(current->user_name, "ops@acme.test");
+  EXPECT_EQ(current->scope, "offline_access");
+  EXPECT_FALSE(current->user_disabled);
+
+  auto retired = s.inspect_refresh_token(token_hash(1));
+  CA_ASSERT_OK(retired);
+  ASSERT_TRUE(retired->token.has_value());
+  EXPECT_TRUE(retired->token->retired);
+  // Inspecting a retired token long after the grace period is not a reuse: nothing changes.
+  EXPECT_EQ(this->redeem(token_hash(2), token_hash(3), kStartMs + 20), RefreshOutcome::kRotated);
+
+  auto unknown = s.inspect_refresh_token(token_hash(99));
+  CA_ASSERT_OK(unknown);
+  EXPECT_FALSE(unknown->token.has_value());
+  EXPECT_FALSE(unknown->family.has_value());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     StoreConformanceTest, AccountsCreateFindList, AccountsActivateDeactivate,
     DuplicateAccountConflicts, UsersCreateFindByNameAndId, UserNamesCompareAsExactBytes,
@@ -1438,6 +1536,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     IdleExpiryBoundary, AbsoluteExpiryBoundary, RevokeFamilyOfAnyOfItsTokens, PruneRefreshTokens,
     ConcurrentRedemptionsOfOneTokenNeverForkTheFamily, FailureCountsRestartAfterTheWindow,
     FailureCountsFollowTheOrderOfTheKeys, ClearAndPruneFailureCounts,
-    RefreshAndFailureWritesAppendNoChange);
+    RefreshAndFailureWritesAppendNoChange, IntrospectionPermissionRoundTripsAndIsAChange,
+    RevokedAccessTokensAreListedFedAndPruned, InspectRefreshTokenReadsWithoutChanging);
 
 }  // namespace connect_auth::storage::conformance

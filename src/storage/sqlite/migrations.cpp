@@ -122,9 +122,44 @@ CREATE TABLE login_failures (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
+// Version 3: the standard OAuth surface (wire-contract §6).
+// - api_keys.may_introspect: the RFC 7662 permission, off for existing keys.
+// - revoked_access_tokens: RFC 7009 revocation of access tokens by jti, until their exp.
+// - changes.kind gains 'access_token' (a revocation reaches every node's cache through the
+//   feed). SQLite cannot alter a CHECK, so the table is rebuilt with the same rows, and the
+//   AUTOINCREMENT counter is carried over so no feed position is ever handed out twice.
+constexpr const char* kV3StandardOAuth = R"sql(
+ALTER TABLE api_keys ADD COLUMN may_introspect INTEGER NOT NULL DEFAULT 0
+  CHECK (may_introspect IN (0, 1));
+
+CREATE TABLE revoked_access_tokens (
+  jti        TEXT    NOT NULL PRIMARY KEY COLLATE BINARY,
+  expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE changes_v3 (
+  seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT    NOT NULL
+       CHECK (kind IN ('api_key', 'account', 'user', 'signing_key', 'access_token')),
+  ref  TEXT    NOT NULL,
+  at   INTEGER NOT NULL
+) STRICT;
+INSERT INTO changes_v3 (seq, kind, ref, at) SELECT seq, kind, ref, at FROM changes;
+INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'changes_v3', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'changes_v3');
+UPDATE sqlite_sequence
+  SET seq = max(seq,
+                coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0),
+                (SELECT pruned_through FROM change_feed WHERE id = 1))
+  WHERE name = 'changes_v3';
+DROP TABLE changes;
+ALTER TABLE changes_v3 RENAME TO changes;
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations{{
     {1, kV1InitialSchema},
     {2, kV2SignIn},
+    {3, kV3StandardOAuth},
 }};
 
 constexpr bool versions_are_dense() {

@@ -233,7 +233,7 @@ RoleGrant grant_from(const SQLite::Statement& st) {  // user_id, account_guid, r
 }
 
 constexpr const char* kApiKeyColumns =
-    "api_id, user_id, secret_hash, generation, created_at, updated_at";
+    "api_id, user_id, secret_hash, generation, created_at, updated_at, may_introspect";
 ApiKey api_key_from(const SQLite::Statement& st) {
   ApiKey key;
   key.api_id = text_at(st, 0);
@@ -242,6 +242,7 @@ ApiKey api_key_from(const SQLite::Statement& st) {
   key.generation = int_at(st, 3);
   key.created_at = int_at(st, 4);
   key.updated_at = int_at(st, 5);
+  key.may_introspect = bool_at(st, 6);
   return key;
 }
 
@@ -491,6 +492,8 @@ constexpr ErrorText kFailureText{"failure count not found", "failure count alrea
                                  "referenced record not found"};
 constexpr ErrorText kChangeText{"change feed position has been pruned", "change already exists",
                                 "referenced record not found"};
+constexpr ErrorText kRevokedText{"revoked token not found", "revoked token already exists",
+                                 "referenced record not found"};
 }  // namespace
 
 Result<void> SqliteStore::create_account(const Account& account) {
@@ -678,13 +681,14 @@ Result<void> SqliteStore::create_api_key(const ApiKey& key) {
         SQLite::Statement insert_key(
             db,
             "INSERT INTO api_keys (api_id, user_id, secret_hash, generation, created_at, "
-            "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            "updated_at, may_introspect) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         bind_text(insert_key, 1, key.api_id);
         insert_key.bind(2, key.user_id);
         bind_blob(insert_key, 3, key.secret_hash.data(), key.secret_hash.size());
         insert_key.bind(4, key.generation);
         insert_key.bind(5, key.created_at);
         insert_key.bind(6, key.updated_at);
+        bind_bool(insert_key, 7, key.may_introspect);
         insert_key.exec();
 
         SQLite::Statement insert_account(
@@ -754,6 +758,19 @@ Result<void> SqliteStore::delete_api_key(std::string_view api_id) {
                           // api_key_accounts rows go with it (ON DELETE CASCADE).
                           SQLite::Statement st(db, "DELETE FROM api_keys WHERE api_id = ?1");
                           bind_text(st, 1, api_id);
+                          if (st.exec() == 0) return not_found(kApiKeyText.not_found);
+                          append_change(db, ChangeKind::kApiKey, api_id);
+                          return Ok{};
+                        });
+}
+
+Result<void> SqliteStore::set_api_key_introspection(std::string_view api_id, bool allowed) {
+  return transact<void>(*pool_, *writer_, TxMode::kWrite, kApiKeyText,
+                        [&](SQLite::Database& db) -> Result<void> {
+                          SQLite::Statement st(
+                              db, "UPDATE api_keys SET may_introspect = ?2 WHERE api_id = ?1");
+                          bind_text(st, 1, api_id);
+                          bind_bool(st, 2, allowed);
                           if (st.exec() == 0) return not_found(kApiKeyText.not_found);
                           append_change(db, ChangeKind::kApiKey, api_id);
                           return Ok{};
@@ -839,6 +856,12 @@ Result<AuthSnapshot> SqliteStore::load_auth_snapshot() {
       while (st.executeStep()) snap.grants.push_back(grant_from(st));
     }
     snap.api_keys = read_api_keys(db, std::nullopt);
+    {
+      SQLite::Statement st(db, "SELECT jti, expires_at FROM revoked_access_tokens ORDER BY jti");
+      while (st.executeStep()) {
+        snap.revoked_access_tokens.push_back(RevokedAccessToken{text_at(st, 0), int_at(st, 1)});
+      }
+    }
     return Result<AuthSnapshot>(std::move(snap));
   });
 }
@@ -951,40 +974,50 @@ Error changed_concurrently() {
 
 // The whole redemption, inside the caller's write transaction: the transaction holds SQLite's
 // one write lock, so the rows read here cannot change before our writes (the "row lock").
-Result<RedeemedRefresh> redeem(SQLite::Database& db, const RefreshRedemption& r) {
-  std::optional<RefreshTokenRow> token;
+// A token, its family and owner as they are now (inside the caller's transaction).
+RefreshTokenStatus read_refresh_token(SQLite::Database& db, const TokenHash& hash) {
+  RefreshTokenStatus status;
   {
     SQLite::Statement st(db,
                          "SELECT family_id, generation, issued_at_ms, retired_at_ms IS NOT NULL "
                          "FROM refresh_tokens WHERE token_hash = ?1");
-    bind_blob(st, 1, r.presented.data(), r.presented.size());
+    bind_blob(st, 1, hash.data(), hash.size());
     if (st.executeStep()) {
-      token = RefreshTokenRow{int_at(st, 0), int_at(st, 1), int_at(st, 2), bool_at(st, 3)};
+      status.token = RefreshTokenRow{int_at(st, 0), int_at(st, 1), int_at(st, 2), bool_at(st, 3)};
     }
   }
-  RedeemedRefresh out;
-  std::optional<RefreshFamilyRow> family;
-  bool user_disabled = false;
-  if (token) {
+  if (status.token) {
     SQLite::Statement st(db,
                          "SELECT f.id, f.user_id, f.current_generation, f.rotated_at_ms, "
                          "  f.absolute_expires_at_ms, f.revoked_at_ms IS NOT NULL, f.scope, "
                          "  u.user_name, u.disabled "
                          "FROM refresh_families f JOIN users u ON u.id = f.user_id "
                          "WHERE f.id = ?1");
-    st.bind(1, token->family_id);
+    st.bind(1, status.token->family_id);
     if (st.executeStep()) {
-      family = RefreshFamilyRow{int_at(st, 0), int_at(st, 1), int_at(st, 2),
-                                int_at(st, 3), int_at(st, 4), bool_at(st, 5)};
-      out.family_id = family->id;
-      out.user_id = family->user_id;
-      out.scope = text_at(st, 6);
-      out.user_name = text_at(st, 7);
-      user_disabled = bool_at(st, 8);
+      status.family = RefreshFamilyRow{int_at(st, 0), int_at(st, 1), int_at(st, 2),
+                                       int_at(st, 3), int_at(st, 4), bool_at(st, 5)};
+      status.scope = text_at(st, 6);
+      status.user_name = text_at(st, 7);
+      status.user_disabled = bool_at(st, 8);
     }
   }
+  return status;
+}
 
-  out.outcome = decide_refresh(token, family, user_disabled, r.now_ms, r.policy);
+Result<RedeemedRefresh> redeem(SQLite::Database& db, const RefreshRedemption& r) {
+  RefreshTokenStatus status = read_refresh_token(db, r.presented);
+  const std::optional<RefreshTokenRow>& token = status.token;
+  const std::optional<RefreshFamilyRow>& family = status.family;
+  RedeemedRefresh out;
+  if (family) {
+    out.family_id = family->id;
+    out.user_id = family->user_id;
+    out.scope = std::move(status.scope);
+    out.user_name = std::move(status.user_name);
+  }
+
+  out.outcome = decide_refresh(token, family, status.user_disabled, r.now_ms, r.policy);
   switch (out.outcome) {
     case RefreshOutcome::kRotated: {
       SQLite::Statement retire(db,
@@ -1059,6 +1092,14 @@ Result<void> SqliteStore::revoke_refresh_family_of(const TokenHash& token_hash,
                        });
 }
 
+Result<RefreshTokenStatus> SqliteStore::inspect_refresh_token(const TokenHash& token_hash) {
+  return transact<RefreshTokenStatus>(*pool_, *writer_, TxMode::kRead, kRefreshText,
+                                      [&](SQLite::Database& db) {
+                                        return Result<RefreshTokenStatus>(
+                                            read_refresh_token(db, token_hash));
+                                      });
+}
+
 Result<void> SqliteStore::prune_refresh_tokens(std::int64_t before_ms, std::int64_t idle_ms) {
   return transact<void>(*pool_, *writer_, TxMode::kWrite, kRefreshText, [&](SQLite::Database& db) {
     // A family's tokens go with it (ON DELETE CASCADE).
@@ -1073,6 +1114,41 @@ Result<void> SqliteStore::prune_refresh_tokens(std::int64_t before_ms, std::int6
     tokens.bind(1, before_ms);
     tokens.bind(2, idle_ms);
     tokens.exec();
+    return Result<void>(Ok{});
+  });
+}
+
+// ------------------------------------------------------------------ revoked access tokens
+
+Result<void> SqliteStore::revoke_access_token(const RevokedAccessToken& token) {
+  return transact<void>(*pool_, *writer_, TxMode::kWrite, kRevokedText, [&](SQLite::Database& db) {
+    // A second revocation keeps the first row; the feed entry is written only once.
+    SQLite::Statement st(db,
+                         "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?1, ?2) "
+                         "ON CONFLICT (jti) DO NOTHING");
+    bind_text(st, 1, token.jti);
+    st.bind(2, token.expires_at);
+    if (st.exec() == 1) append_change(db, ChangeKind::kAccessToken, token.jti);
+    return Result<void>(Ok{});
+  });
+}
+
+Result<RevokedAccessToken> SqliteStore::find_revoked_access_token(std::string_view jti) {
+  return transact<RevokedAccessToken>(
+      *pool_, *writer_, TxMode::kRead, kRevokedText,
+      [&](SQLite::Database& db) -> Result<RevokedAccessToken> {
+        SQLite::Statement st(db, "SELECT expires_at FROM revoked_access_tokens WHERE jti = ?1");
+        bind_text(st, 1, jti);
+        if (!st.executeStep()) return not_found(kRevokedText.not_found);
+        return RevokedAccessToken{std::string(jti), int_at(st, 0)};
+      });
+}
+
+Result<void> SqliteStore::prune_revoked_access_tokens(std::int64_t before) {
+  return transact<void>(*pool_, *writer_, TxMode::kWrite, kRevokedText, [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "DELETE FROM revoked_access_tokens WHERE expires_at < ?1");
+    st.bind(1, before);
+    st.exec();
     return Result<void>(Ok{});
   });
 }

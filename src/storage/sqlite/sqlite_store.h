@@ -56,6 +56,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> regenerate_api_key(std::string_view api_id, const SecretHash& new_hash,
                                           std::int64_t now) override;
   Result<void> delete_api_key(std::string_view api_id) override;
+  Result<void> set_api_key_introspection(std::string_view api_id, bool allowed) override;
 
   Result<void> insert_signing_key(const SigningKey& key) override;
   Result<std::vector<SigningKey>> list_signing_keys() override;
@@ -65,7 +66,12 @@ class SqliteStore final : public Store {
   Result<std::int64_t> create_refresh_family(const NewRefreshFamily& family) override;
   Result<RedeemedRefresh> redeem_refresh_token(const RefreshRedemption& redemption) override;
   Result<void> revoke_refresh_family_of(const TokenHash& token_hash, std::int64_t now_ms) override;
+  Result<RefreshTokenStatus> inspect_refresh_token(const TokenHash& token_hash) override;
   Result<void> prune_refresh_tokens(std::int64_t before_ms, std::int64_t idle_ms) override;
+
+  Result<void> revoke_access_token(const RevokedAccessToken& token) override;
+  Result<RevokedAccessToken> find_revoked_access_token(std::string_view jti) override;
+  Result<void> prune_revoked_access_tokens(std::int64_t before) override;
 
   Result<std::vector<FailureCount>> read_failures(std::span<const std::string> keys) override;
   Result<std::vector<FailureCount>> record_failures(std::span<const std::string> keys,
