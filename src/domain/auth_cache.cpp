@@ -235,7 +235,7 @@ Result<void> AuthCache::reload_all() {
   for (auto& [id, entry] : users) view->users.emplace(id, std::move(entry));
   const std::int64_t now = clock_.now_seconds();
   for (const auto& revoked : snapshot->revoked_access_tokens) {
-    if (revoked.expires_at >= now) view->revoked_jtis.emplace(revoked.jti, revoked.expires_at);
+    if (revoked.expires_at >= now) view->revoked_tokens.insert(revoked.jti, revoked.expires_at);
   }
   publish(std::move(view));
   return Ok{};
@@ -313,13 +313,10 @@ Result<void> AuthCache::refresh() {
       case storage::ChangeKind::kAccessToken: {
         auto revoked = store_.find_revoked_access_token(change.ref);
         if (revoked) {
-          view->revoked_jtis.insert_or_assign(change.ref, revoked->expires_at);
+          view->revoked_tokens.insert(change.ref, revoked->expires_at);
         } else if (revoked.error().code != ErrorCode::kStorageNotFound) {
           return std::move(revoked).error();
         }  // else pruned: the token has expired, nothing left to refuse
-        // Revocations come one at a time: the list never needs more than this to stay small.
-        std::erase_if(view->revoked_jtis,
-                      [now = clock_.now_seconds()](const auto& entry) { return entry.second < now; });
         break;
       }
       case storage::ChangeKind::kSigningKey: {
@@ -333,6 +330,13 @@ Result<void> AuthCache::refresh() {
       }
     }
     view->change_seq = change.seq;
+  }
+  // Expired revocations fail on their own; forgetting them once a minute keeps the set at
+  // (revocation rate × token lifetime) without scanning it on every change.
+  if (const std::int64_t now = clock_.now_seconds();
+      view->revoked_tokens.size() > 0 && now - revoked_pruned_at_ >= 60) {
+    view->revoked_tokens.drop_expired(now);
+    revoked_pruned_at_ = now;
   }
   if (ring_due && !ring_reloaded) {
     auto ring = load_key_ring();

@@ -61,6 +61,7 @@ class AuthCache {
   SystemClock system_clock_;  // used when no clock is given
   const Clock& clock_;
   std::mutex refresh_mutex_;  // one refresher at a time
+  std::int64_t revoked_pruned_at_ = 0;  // guarded by refresh_mutex_
   mutable std::mutex publish_mutex_;
   std::shared_ptr<const AuthView> current_;
   std::atomic<std::uint64_t> version_{0};

@@ -31,6 +31,7 @@ Result<AuthenticatedClient> authenticate_client(const PresentedClient& presented
     // A public client has no secret: one sent along is a confused or forged client.
     if (presented.client_secret) return failed;
     client.kind = AuthenticatedClient::Kind::kFirstParty;
+    client.anonymous = !presented.client_id.has_value();
     client.client_id = std::string(first_party_client_id);
     return client;
   }

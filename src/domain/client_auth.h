@@ -24,7 +24,6 @@ namespace connect_auth::domain {
 struct PresentedClient {
   std::optional<std::string> client_id;  // nullopt: the request named no client at all
   std::optional<std::string> client_secret;
-  bool via_basic = false;  // HTTP Basic: a failure answers 401 with a Basic challenge
 
   PresentedClient() = default;
   PresentedClient(PresentedClient&&) noexcept = default;
@@ -37,6 +36,7 @@ struct PresentedClient {
 struct AuthenticatedClient {
   enum class Kind : std::uint8_t { kApiKey, kFirstParty };
   Kind kind = Kind::kFirstParty;
+  bool anonymous = false;  // kFirstParty because the request named no client at all
   std::string client_id;
   const KeyEntry* key = nullptr;  // kApiKey; valid as long as the AuthView it came from
 };

@@ -41,10 +41,15 @@ TokenInspector::TokenInspector(storage::Store& store, AuthCache& cache, BearerCo
 Result<void> TokenInspector::revoke(std::string_view token, const AuthenticatedClient& client,
                                     const AuthView& view) {
   if (is_refresh_token_shape(token)) {
-    // Every refresh token belongs to the first-party client.
-    if (!is_first_party(client)) return not_your_token();
-    auto revoked =
-        store_.revoke_refresh_family_of(hash_refresh_token(token_hasher_, token), clock_.now_millis());
+    const storage::TokenHash hash = hash_refresh_token(token_hasher_, token);
+    // Every refresh token belongs to the first-party client; another client is told so only
+    // for a token that exists (RFC 7009 §2.2: an invalid token is a quiet 200).
+    if (!is_first_party(client)) {
+      auto status = store_.inspect_refresh_token(hash);
+      if (!status) return std::move(status).error();
+      return status->token ? Result<void>(not_your_token()) : Result<void>(Ok{});
+    }
+    auto revoked = store_.revoke_refresh_family_of(hash, clock_.now_millis());
     if (!revoked && revoked.error().code != ErrorCode::kStorageNotFound) {
       return std::move(revoked).error();
     }

@@ -52,7 +52,6 @@ Result<FormParams> read_form(const http::Request& request) {
 // the form-urlencoded secret. An empty secret is no secret (how public clients fill the field).
 Result<PresentedClient> decode_basic(std::string_view credentials) {
   PresentedClient presented;
-  presented.via_basic = true;
   if (credentials.empty() || credentials.size() > domain::kMaxEncodedCredentialBytes) {
     return client_failed();
   }
@@ -170,8 +169,12 @@ http::Response client_credentials_grant(const EndpointContext& context, const Fo
                                         const AuthenticatedClient& client,
                                         const domain::AuthView& view) {
   if (client.kind != AuthenticatedClient::Kind::kApiKey) {
-    return error_response(make_error(ErrorCode::kUnauthorizedClient,
-                                     "client_credentials needs an API key as the client"));
+    // RFC 6749 §5.2: no client authentication at all is invalid_client (401).
+    return error_response(client.anonymous
+                              ? make_error(ErrorCode::kInvalidClient,
+                                           "client authentication is required")
+                              : make_error(ErrorCode::kUnauthorizedClient,
+                                           "client_credentials needs an API key as the client"));
   }
   // API keys carry no scopes: an empty scope is the only one they can be granted.
   if (form.has("scope")) {

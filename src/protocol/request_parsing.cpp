@@ -110,7 +110,12 @@ std::optional<std::string_view> FormParams::get(std::string_view name) const {
 
 Result<FormParams> parse_form(std::string_view body) {
   const Error malformed = make_error(ErrorCode::kInvalidRequest, "the form body is malformed");
+  const std::size_t pairs = static_cast<std::size_t>(std::count(body.begin(), body.end(), '&')) + 1;
+  if (pairs > kMaxFormParameters) {
+    return make_error(ErrorCode::kInvalidRequest, "the form has too many parameters");
+  }
   FormParams form;
+  form.reserve(pairs);
   auto visited = visit_pairs(body, malformed,
                              [&](std::string name, std::string value) -> Result<void> {
                                if (name.empty()) {

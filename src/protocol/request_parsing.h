@@ -37,6 +37,9 @@ class FormParams {
   std::optional<std::string_view> get(std::string_view name) const;
   bool has(std::string_view name) const { return get(name).has_value(); }
 
+  // Reserve before adding: a reallocation would move short (inline) strings by copying and
+  // leave unwiped copies of secrets behind.
+  void reserve(std::size_t count) { params_.reserve(count); }
   void add(std::string name, std::string value) {
     params_.emplace_back(std::move(name), std::move(value));
   }
@@ -47,8 +50,13 @@ class FormParams {
   std::vector<std::pair<std::string, std::string>> params_;
 };
 
+// More parameters than any OAuth request needs: a bigger form is refused before it is decoded,
+// so a hostile body cannot make the duplicate check (quadratic) or the copies costly.
+constexpr std::size_t kMaxFormParameters = 64;
+
 // Parses a form body. kInvalidRequest when a parameter is repeated (RFC 6749 §3.2: MUST NOT be
-// included more than once), a name or value does not decode, or the body is not a form at all.
+// included more than once), a name or value does not decode, there are more than
+// kMaxFormParameters, or the body is not a form at all.
 Result<FormParams> parse_form(std::string_view body);
 
 // True if the Content-Type is application/x-www-form-urlencoded (parameters such as charset

@@ -181,3 +181,31 @@ TEST_F(AuthCacheTest, WrongMasterKeyFailsLoudly) {
 
 }  // namespace
 }  // namespace connect_auth::domain
+
+namespace connect_auth::domain {
+namespace {
+
+TEST(RevokedTokens, CopiesShareUnchangedShardsAndForgetExpiredEntries) {
+  RevokedTokens revoked;
+  EXPECT_FALSE(revoked.contains("AT.a"));
+  for (int i = 0; i < 200; ++i) revoked.insert("AT." + std::to_string(i), i < 100 ? 10 : 20);
+  EXPECT_EQ(revoked.size(), 200u);
+  const RevokedTokens before = revoked;  // a published view keeps its copy
+  revoked.insert("AT.new", 30);
+  EXPECT_TRUE(revoked.contains("AT.new"));
+  EXPECT_FALSE(before.contains("AT.new"));
+  revoked.insert("AT.new", 40);  // again: still one entry
+  EXPECT_EQ(revoked.size(), 201u);
+
+  revoked.drop_expired(15);
+  EXPECT_EQ(revoked.size(), 101u);
+  EXPECT_FALSE(revoked.contains("AT.5"));
+  EXPECT_TRUE(revoked.contains("AT.150"));
+  EXPECT_TRUE(before.contains("AT.5"));  // the older view is untouched
+  revoked.drop_expired(100);
+  EXPECT_EQ(revoked.size(), 0u);
+  EXPECT_FALSE(revoked.contains("AT.new"));
+}
+
+}  // namespace
+}  // namespace connect_auth::domain

@@ -112,9 +112,10 @@ TEST_F(OAuth2EndpointsTest, GrantsAreTiedToTheirKindOfClient) {
   auto public_cc = token("grant_type=client_credentials&client_id=connect-auth");
   EXPECT_EQ(public_cc.status, 400);
   EXPECT_EQ(error_of(public_cc), "unauthorized_client");
+  // No client authentication at all is invalid_client (RFC 6749 §5.2).
   auto no_client_cc = token("grant_type=client_credentials");
-  EXPECT_EQ(no_client_cc.status, 400);
-  EXPECT_EQ(error_of(no_client_cc), "unauthorized_client");
+  EXPECT_EQ(no_client_cc.status, 401);
+  EXPECT_EQ(error_of(no_client_cc), "invalid_client");
   auto key_password = token(
       "grant_type=password&username=ops%40acme.test&password=a+long+enough+password",
       {basic(key_id_, key_secret_)});
@@ -249,6 +250,14 @@ TEST_F(OAuth2EndpointsTest, RevokedAccessTokensFailTheVeryNextRequest) {
   // Revoking again, or revoking garbage, is a quiet success (RFC 7009 §2.2).
   EXPECT_EQ(form("/oauth2/revoke", "token=" + v3, {basic(key_id_, key_secret_)}).status, 200);
   EXPECT_EQ(form("/oauth2/revoke", "token=not.a.token&client_id=connect-auth").status, 200);
+  // An API key presenting a refresh token: refused only if the token exists.
+  EXPECT_EQ(form("/oauth2/revoke", "token=" + std::string(43, 'A'), {basic(key_id_, key_secret_)})
+                .status,
+            200);
+  const std::string refresh = member(password_login(), "refresh_token");
+  EXPECT_EQ(error_of(form("/oauth2/revoke", "token=" + refresh, {basic(key_id_, key_secret_)})),
+            "unauthorized_client");
+  EXPECT_EQ(token("grant_type=refresh_token&refresh_token=" + refresh).status, 200);
 }
 
 TEST_F(OAuth2EndpointsTest, RevocationNeedsATokenAndAnAuthenticatedClient) {

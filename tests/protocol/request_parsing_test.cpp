@@ -79,6 +79,17 @@ TEST(ParseForm, RefusesRepeatsBadEscapesAndNamelessValues) {
   EXPECT_EQ(parse_form("%22%0A=1&%22%0A=2").error().description, "a parameter is repeated");
 }
 
+TEST(ParseForm, RefusesMoreParametersThanAnyRequestNeeds) {
+  std::string body;
+  for (std::size_t i = 0; i < kMaxFormParameters; ++i) body += "p" + std::to_string(i) + "=1&";
+  body.pop_back();
+  EXPECT_TRUE(parse_form(body).ok());
+  auto refused = parse_form(body + "&one=more");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().description, "the form has too many parameters");
+  EXPECT_FALSE(parse_form(std::string(100'000, '&')).ok());  // empty pairs count too
+}
+
 TEST(FormContentType, MatchesTheMediaTypeOnly) {
   EXPECT_TRUE(is_form_content_type("application/x-www-form-urlencoded"));
   EXPECT_TRUE(is_form_content_type("Application/X-WWW-Form-Urlencoded ; charset=UTF-8"));
