@@ -8,7 +8,7 @@ build_pkgs=(
   cmake ninja-build ccache g++ pkg-config git curl openssl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev libsqlitecpp-dev
-  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcurl4-openssl-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-jwt-dev

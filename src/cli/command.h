@@ -102,5 +102,7 @@ void add_user_commands(CLI::App& app, CommandContext& context);
 void add_key_commands(CLI::App& app, CommandContext& context);
 void add_config_commands(CLI::App& app, CommandContext& context);
 void add_signing_key_commands(CLI::App& app, CommandContext& context);
+// `token` and `call`: the client side (client/), against --base-url or the local server.
+void add_client_commands(CLI::App& app, CommandContext& context);
 
 }  // namespace connect_auth::cli

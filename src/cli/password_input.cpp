@@ -27,6 +27,25 @@ std::string read_line_without_echo(const char* prompt) {
 
 }  // namespace
 
+namespace {
+
+Result<std::string> read_first_line() {
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    return make_error(ErrorCode::kInvalidRequest,
+                      "no password on standard input (pipe it in, or run in a terminal)");
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+Result<std::string> read_login_password() {
+  if (isatty(STDIN_FILENO)) return read_line_without_echo("Password: ");
+  return read_first_line();
+}
+
 Result<std::string> read_password() {
   if (isatty(STDIN_FILENO)) {
     std::string first = read_line_without_echo("Password: ");
@@ -39,13 +58,7 @@ Result<std::string> read_password() {
     }
     return first;
   }
-  std::string line;
-  if (!std::getline(std::cin, line)) {
-    return make_error(ErrorCode::kInvalidRequest,
-                      "no password on standard input (pipe it in, or run in a terminal)");
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
+  return read_first_line();
 }
 
 }  // namespace connect_auth::cli

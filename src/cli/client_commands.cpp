@@ -1,0 +1,321 @@
+// `connect-auth token` and `connect-auth call`: the client side of the API from the command line,
+// built on the client library (client/), against --base-url (default: the local server).
+//
+// Credentials: an API key (--api-id or CONNECT_AUTH_API_ID, the secret from CONNECT_AUTH_API_SECRET
+// or --api-secret-file), or a user (--user-name or CONNECT_AUTH_USER_NAME, the password prompted
+// for or read from standard input). Never a secret on the command line, where every user of the
+// machine can read it in the process list.
+//
+// Token cache: tokens are kept in $XDG_CACHE_HOME/connect-auth/ (default ~/.cache), one file per
+// base URL and principal, mode 0600, so `call` in a loop does not log in every time; a user's
+// refresh token is kept there too, so only the first login asks for the password.
+#include <fmt/format.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "cli/password_input.h"
+#include "connect_auth/client/client.h"
+#include "core/json_text.h"
+
+namespace connect_auth::cli {
+namespace {
+
+namespace api = connect_auth::client;
+namespace fs = std::filesystem;
+
+struct ClientArgs {
+  std::string base_url;
+  std::string ca_file;
+  std::string api_id;
+  std::string api_secret_file;
+  std::string user_name;
+  bool no_cache = false;
+  // call
+  std::string method;
+  std::string path;
+  std::string data;
+  std::string content_type = "application/json";
+};
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+// Exit code for a client error: OAuth refusals are the caller's input (2), the rest failures (1),
+// an unreachable server "unavailable" (5).
+int report_client_error(const api::Error& error) {
+  std::fprintf(stderr, "error: %s\n", error.message().c_str());
+  switch (error.kind) {
+    case api::Error::Kind::kOAuth:
+    case api::Error::Kind::kUsage: return kExitUsage;
+    case api::Error::Kind::kNetwork:
+    case api::Error::Kind::kTimeout: return kExitUnavailable;
+    default: return kExitFailure;
+  }
+}
+
+// The local server, as `serve` with the same configuration would listen, and its development
+// certificate when there is one.
+Result<std::pair<std::string, std::string>> local_server(const GlobalOptions& options) {
+  auto config = build_config(options);
+  if (!config) return std::move(config).error();
+  const bool tls = !config->server.insecure_http;
+  std::string url = std::string(tls ? "https://" : "http://") + config->server.listen;
+  std::string ca;
+  const fs::path dev_cert = config->tls_dir() / "dev-cert.pem";
+  std::error_code ec;
+  if (tls && config->tls.cert_file.empty() && fs::exists(dev_cert, ec)) ca = dev_cert.string();
+  return std::pair{std::move(url), std::move(ca)};
+}
+
+Result<std::string> read_secret_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    return make_error(ErrorCode::kInvalidRequest, "cannot read the API secret file " + path);
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+fs::path cache_dir() {
+  const std::string xdg = env_or("XDG_CACHE_HOME", "");
+  if (!xdg.empty()) return fs::path(xdg) / "connect-auth";
+  return fs::path(env_or("HOME", ".")) / ".cache" / "connect-auth";
+}
+
+// One file per (base URL, principal); the name is a hash so neither appears in a listing.
+fs::path cache_file(std::string_view base_url, std::string_view principal) {
+  const std::string key = std::string(base_url) + "\n" + std::string(principal);
+  unsigned char digest[crypto_generichash_BYTES_MIN];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(key.data()),
+                     key.size(), nullptr, 0);
+  std::string name = "token-";
+  for (unsigned char byte : digest) name += fmt::format("{:02x}", byte);
+  return cache_dir() / (name + ".json");
+}
+
+struct CachedTokens {
+  std::optional<api::AccessToken> access;
+  std::optional<std::string> refresh;
+};
+
+CachedTokens load_cache(const fs::path& file) {
+  CachedTokens cached;
+  std::ifstream in(file);
+  if (!in) return cached;
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  const boost::json::value parsed = boost::json::parse(text.str(), ec);
+  if (ec || !parsed.is_object()) return cached;  // a damaged cache is only a cache miss
+  const auto& object = parsed.as_object();
+  const auto* access = object.if_contains("accessToken");
+  const auto* expires = object.if_contains("expiresAt");
+  if (access != nullptr && access->is_string() && expires != nullptr && expires->is_int64()) {
+    api::AccessToken token;
+    token.value = std::string(access->as_string());
+    token.expires_at = std::chrono::system_clock::time_point(std::chrono::seconds(expires->as_int64()));
+    const auto* user = object.if_contains("user");
+    token.from_user_login = user != nullptr && user->is_bool() && user->as_bool();
+    cached.access = std::move(token);
+  }
+  if (const auto* refresh = object.if_contains("refreshToken"); refresh && refresh->is_string()) {
+    cached.refresh = std::string(refresh->as_string());
+  }
+  return cached;
+}
+
+// Written to a private temporary file, then renamed over the old one: never half a file, never
+// readable by other users.
+void save_cache(const fs::path& file, const api::AccessToken& token,
+                const std::optional<std::string>& refresh) {
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  ::chmod(file.parent_path().c_str(), 0700);
+  boost::json::object object;
+  object["accessToken"] = token.value;
+  object["expiresAt"] = std::chrono::duration_cast<std::chrono::seconds>(
+                            token.expires_at.time_since_epoch())
+                            .count();
+  object["user"] = token.from_user_login;
+  if (refresh) object["refreshToken"] = *refresh;
+  std::string text = boost::json::serialize(object);
+  const fs::path temporary = file.string() + ".tmp";
+  const mode_t old_mask = ::umask(077);
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+  }
+  ::umask(old_mask);
+  sodium_memzero(text.data(), text.size());
+  fs::rename(temporary, file, ec);
+  if (ec) fs::remove(temporary, ec);
+}
+
+// Builds the Client for the arguments; `cache` is where its tokens are kept (empty: none).
+struct PreparedClient {
+  std::unique_ptr<api::Client> client;
+  fs::path cache;
+};
+
+Result<PreparedClient> prepare_client(const GlobalOptions& global, ClientArgs& args) {
+  api::Options options;
+  if (args.base_url.empty()) {
+    auto local = local_server(global);
+    if (!local) return std::move(local).error();
+    options.base_url = local->first;
+    options.ca_file = args.ca_file.empty() ? local->second : args.ca_file;
+  } else {
+    options.base_url = args.base_url;
+    options.ca_file = args.ca_file;
+  }
+  while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
+
+  const std::string api_id = args.api_id.empty() ? env_or("CONNECT_AUTH_API_ID", "") : args.api_id;
+  const std::string user = args.user_name.empty() ? env_or("CONNECT_AUTH_USER_NAME", "")
+                                                  : args.user_name;
+  if (api_id.empty() == user.empty()) {
+    return make_error(ErrorCode::kInvalidRequest,
+                      "give either an API key (--api-id or CONNECT_AUTH_API_ID) or a user "
+                      "(--user-name or CONNECT_AUTH_USER_NAME)");
+  }
+  PreparedClient prepared;
+  const std::string principal = api_id.empty() ? "user:" + user : "key:" + api_id;
+  CachedTokens cached;
+  if (!args.no_cache) {
+    prepared.cache = cache_file(options.base_url, principal);
+    cached = load_cache(prepared.cache);
+    options.cached_token = cached.access;
+  }
+
+  api::Credentials credentials;
+  if (!api_id.empty()) {
+    std::string secret = env_or("CONNECT_AUTH_API_SECRET", "");
+    if (!args.api_secret_file.empty()) {
+      auto read = read_secret_file(args.api_secret_file);
+      if (!read) return std::move(read).error();
+      secret = std::move(*read);
+    }
+    if (secret.empty()) {
+      return make_error(ErrorCode::kInvalidRequest,
+                        "the API secret is missing: set CONNECT_AUTH_API_SECRET or pass "
+                        "--api-secret-file");
+    }
+    credentials = api::ApiKey{api_id, std::move(secret)};
+  } else if (cached.refresh && cached.access) {
+    // A later run: the stored refresh token renews without asking for the password.
+    credentials = api::StoredRefreshToken{*cached.refresh};
+  } else {
+    auto password = read_login_password();
+    if (!password) return std::move(password).error();
+    credentials = api::UserLogin{user, std::move(*password)};
+  }
+  prepared.client = std::make_unique<api::Client>(std::move(options), std::move(credentials));
+  return prepared;
+}
+
+void remember(const PreparedClient& prepared, const api::AccessToken& token) {
+  if (prepared.cache.empty()) return;
+  save_cache(prepared.cache, token, prepared.client->refresh_token());
+}
+
+int run_token(const GlobalOptions& global, ClientArgs& args) {
+  auto prepared = prepare_client(global, args);
+  if (!prepared) return report(prepared.error());
+  auto token = prepared->client->token();
+  if (!token) return report_client_error(token.error());
+  remember(*prepared, *token);
+  if (global.json) {
+    const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
+                             token->expires_at.time_since_epoch())
+                             .count();
+    print_line(fmt::format(R"({{"tokenType":"Bearer","accessToken":{},"expiresAt":{}}})",
+                           json_string(token->value), expires));
+  } else {
+    print_line(token->value);
+  }
+  return kExitOk;
+}
+
+int run_call(const GlobalOptions& global, ClientArgs& args) {
+  if (args.path.empty() || args.path.front() != '/') {
+    return report(make_error(ErrorCode::kInvalidRequest, "PATH must start with /"));
+  }
+  std::string body = args.data;
+  if (!body.empty() && body.front() == '@') {  // curl's convention: @file
+    std::ifstream in(body.substr(1), std::ios::binary);
+    if (!in) return report(make_error(ErrorCode::kInvalidRequest, "cannot read " + body.substr(1)));
+    std::stringstream text;
+    text << in.rdbuf();
+    body = text.str();
+  }
+  auto prepared = prepare_client(global, args);
+  if (!prepared) return report(prepared.error());
+  auto response = prepared->client->call(args.method, args.path, body,
+                                         body.empty() ? std::string_view() : args.content_type);
+  if (!response) return report_client_error(response.error());
+  if (auto token = prepared->client->token(); token) remember(*prepared, *token);
+  std::cout << response->body;
+  if (!response->body.empty() && response->body.back() != '\n') std::cout << '\n';
+  std::cout.flush();
+  if (response->status >= 200 && response->status < 300) return kExitOk;
+  std::fprintf(stderr, "HTTP %d\n", response->status);
+  return kExitFailure;
+}
+
+void add_credential_options(CLI::App* command, ClientArgs& args) {
+  command->add_option("--base-url", args.base_url,
+                      "server base URL, e.g. https://auth.example.com (default: the local server "
+                      "of this configuration)");
+  command->add_option("--ca-file", args.ca_file,
+                      "PEM file of the CA to trust (default for the local server: its "
+                      "development certificate)");
+  command->add_option("--api-id", args.api_id, "API_ID (or CONNECT_AUTH_API_ID); the secret "
+                                               "comes from CONNECT_AUTH_API_SECRET or --api-secret-file");
+  command->add_option("--api-secret-file", args.api_secret_file,
+                      "file whose first line is the API secret");
+  command->add_option("--user-name", args.user_name,
+                      "log in as this user (or CONNECT_AUTH_USER_NAME); the password is "
+                      "prompted for, or read from standard input");
+  command->add_flag("--no-cache", args.no_cache, "neither read nor write the token cache");
+}
+
+}  // namespace
+
+void add_client_commands(CLI::App& app, CommandContext& context) {
+  auto args = std::make_shared<ClientArgs>();
+
+  auto* token = app.add_subcommand(
+      "token", "Print a bearer token from a server (v3 API key or v4 user login); --json adds "
+               "its expiry");
+  add_credential_options(token, *args);
+  token->callback([&context, args] {
+    context.action = [&context, args] { return run_token(context.options, *args); };
+  });
+
+  auto* call = app.add_subcommand(
+      "call", "Make an authenticated request, like curl with the token handled: "
+              "call GET /rest/v3/accounts");
+  call->add_option("method", args->method, "HTTP method, e.g. GET")->required();
+  call->add_option("path", args->path, "path on the server, e.g. /rest/v3/accounts")->required();
+  call->add_option("--data", args->data, "request body, or @FILE");
+  call->add_option("--content-type", args->content_type, "Content-Type of --data")
+      ->capture_default_str();
+  add_credential_options(call, *args);
+  call->callback([&context, args] {
+    context.action = [&context, args] { return run_call(context.options, *args); };
+  });
+}
+
+}  // namespace connect_auth::cli
