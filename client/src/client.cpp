@@ -132,25 +132,31 @@ class Client::Impl {
     std::unique_lock lock(mutex_);
     for (;;) {
       if (token_ && system_clock::now() < renew_at_) return *token_;
-      if (!in_flight_) break;
-      const std::uint64_t flight = flight_id_;
-      flight_done_.wait(lock, [&] { return flight_id_ != flight; });
-      if (flight_error_) return *flight_error_;
-      if (token_) return *token_;  // fresh from that flight
+      if (!flight_) break;
+      // Each waiter keeps its own flight: the outcome it reads is that flight's, even when the
+      // next flight has already started by the time it wakes.
+      const std::shared_ptr<Flight> awaited = flight_;
+      flight_done_.wait(lock, [&] { return awaited->done; });
+      if (awaited->outcome) return *awaited->outcome;
     }
 
     // This thread fetches; the others wait on flight_done_ for its result. The flight ends (and
     // the waiters wake) however this function is left, an exception included.
-    in_flight_ = true;
-    flight_error_ = Error{Error::Kind::kNetwork, 0, "", "the token request failed", std::nullopt};
+    auto flight = std::make_shared<Flight>();
+    flight_ = flight;
     struct EndFlight {
       Impl* self;
+      Flight* flight;
       ~EndFlight() {
-        self->in_flight_ = false;
-        ++self->flight_id_;
+        if (!flight->outcome) {
+          flight->outcome.emplace(
+              Error{Error::Kind::kNetwork, 0, "", "the token request failed", std::nullopt});
+        }
+        flight->done = true;
+        self->flight_.reset();
         self->flight_done_.notify_all();
       }
-    } end_flight{this};
+    } end_flight{this, flight.get()};
     std::string refresh = refresh_token_.value_or(std::string());
     lock.unlock();
     Result<Fetched> fetched = fetch_guarded(refresh);
@@ -158,11 +164,7 @@ class Client::Impl {
     lock.lock();
 
     Result<AccessToken> result = finish_flight(std::move(fetched));
-    if (result) {
-      flight_error_.reset();
-    } else {
-      flight_error_ = result.error();
-    }
+    flight->outcome.emplace(result);
     return result;
   }
 
@@ -202,7 +204,11 @@ class Client::Impl {
         request.headers.push_back("Content-Type: " + std::string(content_type));
       request.body = body;
       request.has_body = !body.empty();
-      auto response = exchange(request);
+      // Token requests are safe to repeat (a refresh retried inside the grace period is
+      // answered normally); a caller's request is only if its method is idempotent.
+      const bool replayable = method == "GET" || method == "HEAD" || method == "PUT" ||
+                              method == "DELETE" || method == "OPTIONS";
+      auto response = exchange(request, replayable);
       for (auto& h : request.headers) detail::wipe(h);
       if (!response) {
         Error e = std::move(response).error();
@@ -252,16 +258,20 @@ class Client::Impl {
 
   // One request with the retry policy: network errors, 5xx and 429 are tried again after a
   // full-jitter backoff (at least Retry-After when the server sends one). The last answer, of
-  // any status, is returned as a value; no answer at all as the error.
-  Result<HttpResponse> exchange(const HttpRequest& request) {
+  // any status, is returned as a value; no answer at all as the error. A request that must not
+  // run twice (`replayable` false: a caller's POST or PATCH) is retried only after 429 or 503,
+  // the answers that say it was not processed; after a timeout or another 5xx it may have been.
+  Result<HttpResponse> exchange(const HttpRequest& request, bool replayable = true) {
     const RetryPolicy& policy = options_.retry;
     for (int attempt = 0;; ++attempt) {
       HttpRequest copy = request;  // perform() wipes the header lines it sent
       auto result = http_.perform(copy);
       Error failure;
       if (!result) {
+        if (!replayable) return result;
         failure = result.error();
       } else if (detail::is_retryable_status(result->status)) {
+        if (!replayable && result->status != 429 && result->status != 503) return result;
         failure = detail::error_from_response(*result);
       } else {
         return result;
@@ -381,7 +391,15 @@ class Client::Impl {
       // A renewal that failed for the server's or the network's sake: the cached token is still
       // good until it expires, and the next token() tries again. A 4xx (a deleted key, a
       // revoked login) is passed on: that token is about to be refused anyway.
-      if (token_ && detail::is_retryable(e) && system_clock::now() < token_->expires_at) {
+      const auto now = system_clock::now();
+      if (token_ && detail::is_retryable(e) && now < token_->expires_at) {
+        // Not again at once: every call would otherwise start a flight (and sleep through its
+        // backoff) against a server that asked for a pause. Retry-After, else max_backoff.
+        const auto pause = std::max<std::chrono::milliseconds>(
+            e.retry_after ? std::chrono::milliseconds(*e.retry_after) : options_.retry.max_backoff,
+            std::chrono::seconds(1));
+        renew_at_ = std::min(token_->expires_at,
+                             now + std::chrono::duration_cast<system_clock::duration>(pause));
         return *token_;
       }
       return e;
@@ -438,10 +456,13 @@ class Client::Impl {
   std::optional<Error> setup_error_;
 
   mutable std::mutex mutex_;
+  // One token request in progress and what it came to; shared with the threads waiting for it.
+  struct Flight {
+    bool done = false;                           // guarded by mutex_
+    std::optional<Result<AccessToken>> outcome;  // set before done
+  };
   std::condition_variable flight_done_;
-  bool in_flight_ = false;
-  std::uint64_t flight_id_ = 0;  // +1 when a flight ends
-  std::optional<Error> flight_error_;
+  std::shared_ptr<Flight> flight_;  // the flight in progress, if any
   std::optional<AccessToken> token_;
   system_clock::time_point renew_at_;
   std::optional<std::string> refresh_token_;

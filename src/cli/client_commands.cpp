@@ -12,9 +12,11 @@
 #include <fmt/format.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -136,41 +138,83 @@ CachedTokens load_cache(const fs::path& file) {
   return cached;
 }
 
-// Written to a private temporary file, then renamed over the old one: never half a file, never
-// readable by other users.
-void save_cache(const fs::path& file, const api::AccessToken& token,
-                const std::optional<std::string>& refresh) {
+// The cache directory must be ours and private: a token must never sit where another user can
+// read it or swap the file. Returns false (no caching) otherwise.
+bool private_directory(const fs::path& dir) {
   std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  ::chmod(file.parent_path().c_str(), 0700);
-  boost::json::object object;
-  object["accessToken"] = token.value;
-  object["expiresAt"] = std::chrono::duration_cast<std::chrono::seconds>(
-                            token.expires_at.time_since_epoch())
-                            .count();
-  object["user"] = token.from_user_login;
-  if (refresh) object["refreshToken"] = *refresh;
-  std::string text = boost::json::serialize(object);
-  const fs::path temporary = file.string() + ".tmp";
-  const mode_t old_mask = ::umask(077);
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
+  fs::create_directories(dir, ec);
+  ::chmod(dir.c_str(), 0700);  // ours if just created; checked below either way
+  struct stat info {};
+  if (::lstat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != ::getuid() ||
+      (info.st_mode & 077) != 0) {
+    std::fprintf(stderr, "warning: not caching tokens: %s is not a private directory of yours\n",
+                 dir.c_str());
+    return false;
   }
-  ::umask(old_mask);
-  sodium_memzero(text.data(), text.size());
-  fs::rename(temporary, file, ec);
-  if (ec) fs::remove(temporary, ec);
+  return true;
 }
 
-// Builds the Client for the arguments; `cache` is where its tokens are kept (empty: none).
-struct PreparedClient {
-  std::unique_ptr<api::Client> client;
-  fs::path cache;
+// Written to a new private file (mkstemp: mode 0600, never an existing file or link), flushed to
+// disk, then renamed over the old one: never half a file, never readable by other users.
+void save_cache(const fs::path& file, const std::optional<api::AccessToken>& token,
+                const std::optional<std::string>& refresh) {
+  if (!private_directory(file.parent_path())) return;
+  boost::json::object object;
+  if (token) {
+    object["accessToken"] = token->value;
+    object["expiresAt"] = std::chrono::duration_cast<std::chrono::seconds>(
+                              token->expires_at.time_since_epoch())
+                              .count();
+    object["user"] = token->from_user_login;
+  }
+  if (refresh) object["refreshToken"] = *refresh;
+  std::string text = boost::json::serialize(object);
+  std::string temporary = (file.parent_path() / ".token-XXXXXX").string();
+  const int fd = ::mkstemp(temporary.data());
+  bool written = fd >= 0;
+  for (std::size_t done = 0; written && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    written = n > 0;
+    if (written) done += static_cast<std::size_t>(n);
+  }
+  written = written && ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  sodium_memzero(text.data(), text.size());
+  std::error_code ec;
+  if (written) fs::rename(temporary, file, ec);
+  if (!written || ec) {
+    fs::remove(temporary, ec);
+    std::fprintf(stderr, "warning: could not write the token cache %s\n", file.c_str());
+  }
+}
+
+void forget_cache(const fs::path& file) {
+  std::error_code ec;
+  if (!file.empty()) fs::remove(file, ec);
+}
+
+// Everything a run needs to build its Client, and to build it again with the password when a
+// cached refresh token turns out to be dead.
+struct ClientSetup {
+  api::Options options;
+  std::string user;            // v4 login, or empty
+  std::string api_id;          // v3 key, or empty
+  std::string api_secret;      // wiped in the destructor
+  fs::path cache;              // empty: no cache
+  std::optional<std::string> cached_refresh;
+
+  ClientSetup() = default;
+  ClientSetup(const ClientSetup&) = delete;
+  ClientSetup& operator=(const ClientSetup&) = delete;
+  ~ClientSetup() {
+    sodium_memzero(api_secret.data(), api_secret.size());
+    if (cached_refresh) sodium_memzero(cached_refresh->data(), cached_refresh->size());
+  }
 };
 
-Result<PreparedClient> prepare_client(const GlobalOptions& global, ClientArgs& args) {
-  api::Options options;
+Result<void> prepare_setup(const GlobalOptions& global, const ClientArgs& args, ClientSetup& setup) {
+  api::Options& options = setup.options;
   if (args.base_url.empty()) {
     auto local = local_server(global);
     if (!local) return std::move(local).error();
@@ -182,73 +226,107 @@ Result<PreparedClient> prepare_client(const GlobalOptions& global, ClientArgs& a
   }
   while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
 
-  const std::string api_id = args.api_id.empty() ? env_or("CONNECT_AUTH_API_ID", "") : args.api_id;
-  const std::string user = args.user_name.empty() ? env_or("CONNECT_AUTH_USER_NAME", "")
-                                                  : args.user_name;
-  if (api_id.empty() == user.empty()) {
+  setup.api_id = args.api_id.empty() ? env_or("CONNECT_AUTH_API_ID", "") : args.api_id;
+  setup.user = args.user_name.empty() ? env_or("CONNECT_AUTH_USER_NAME", "") : args.user_name;
+  if (setup.api_id.empty() == setup.user.empty()) {
     return make_error(ErrorCode::kInvalidRequest,
                       "give either an API key (--api-id or CONNECT_AUTH_API_ID) or a user "
                       "(--user-name or CONNECT_AUTH_USER_NAME)");
   }
-  PreparedClient prepared;
-  const std::string principal = api_id.empty() ? "user:" + user : "key:" + api_id;
-  CachedTokens cached;
-  if (!args.no_cache) {
-    prepared.cache = cache_file(options.base_url, principal);
-    cached = load_cache(prepared.cache);
-    options.cached_token = cached.access;
-  }
-
-  api::Credentials credentials;
-  if (!api_id.empty()) {
-    std::string secret = env_or("CONNECT_AUTH_API_SECRET", "");
+  if (!setup.api_id.empty()) {
+    setup.api_secret = env_or("CONNECT_AUTH_API_SECRET", "");
     if (!args.api_secret_file.empty()) {
       auto read = read_secret_file(args.api_secret_file);
       if (!read) return std::move(read).error();
-      secret = std::move(*read);
+      setup.api_secret = std::move(*read);
     }
-    if (secret.empty()) {
+    if (setup.api_secret.empty()) {
       return make_error(ErrorCode::kInvalidRequest,
                         "the API secret is missing: set CONNECT_AUTH_API_SECRET or pass "
                         "--api-secret-file");
     }
-    credentials = api::ApiKey{api_id, std::move(secret)};
-  } else if (cached.refresh && cached.access) {
-    // A later run: the stored refresh token renews without asking for the password.
-    credentials = api::StoredRefreshToken{*cached.refresh};
+  }
+  if (!args.no_cache) {
+    // The secret is part of the key: a changed or wrong secret never reuses another's token.
+    const std::string principal = setup.api_id.empty()
+                                      ? "user:" + setup.user
+                                      : "key:" + setup.api_id + ":" + setup.api_secret;
+    setup.cache = cache_file(options.base_url, principal);
+    CachedTokens cached = load_cache(setup.cache);
+    options.cached_token = std::move(cached.access);
+    setup.cached_refresh = std::move(cached.refresh);
+    if (!setup.user.empty()) {
+      // Every rotation is saved at once: the token the server just retired must never be the
+      // one left on disk, whatever happens to this run afterwards.
+      options.on_refresh_token = [file = setup.cache](const std::string& refresh_token) {
+        save_cache(file, std::nullopt, refresh_token);
+      };
+    }
+  }
+  return Ok{};
+}
+
+// The Client: an API key; a user's cached refresh token; or a password login (asked for now).
+Result<std::unique_ptr<api::Client>> build_client(ClientSetup& setup, bool use_cached_refresh) {
+  api::Credentials credentials;
+  if (!setup.api_id.empty()) {
+    credentials = api::ApiKey{setup.api_id, setup.api_secret};
+  } else if (use_cached_refresh && setup.cached_refresh) {
+    credentials = api::StoredRefreshToken{*setup.cached_refresh};
   } else {
     auto password = read_login_password();
     if (!password) return std::move(password).error();
-    credentials = api::UserLogin{user, std::move(*password)};
+    credentials = api::UserLogin{setup.user, std::move(*password)};
   }
-  prepared.client = std::make_unique<api::Client>(std::move(options), std::move(credentials));
-  return prepared;
+  return std::make_unique<api::Client>(setup.options, std::move(credentials));
 }
 
-void remember(const PreparedClient& prepared, const api::AccessToken& token) {
-  if (prepared.cache.empty()) return;
-  save_cache(prepared.cache, token, prepared.client->refresh_token());
+bool is_dead_refresh_token(const api::Error& error) {
+  return error.kind == api::Error::Kind::kOAuth && error.error == "invalid_grant";
 }
 
-int run_token(const GlobalOptions& global, ClientArgs& args) {
-  auto prepared = prepare_client(global, args);
-  if (!prepared) return report(prepared.error());
-  auto token = prepared->client->token();
-  if (!token) return report_client_error(token.error());
-  remember(*prepared, *token);
-  if (global.json) {
-    const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
-                             token->expires_at.time_since_epoch())
-                             .count();
-    print_line(fmt::format(R"({{"tokenType":"Bearer","accessToken":{},"expiresAt":{}}})",
-                           json_string(token->value), expires));
-  } else {
-    print_line(token->value);
+// Runs `operation` with a Client; when a cached refresh token turns out to be dead (expired,
+// revoked), forgets the cache and asks for the password once.
+template <class Operation>
+int with_client(const GlobalOptions& global, const ClientArgs& args, Operation operation) {
+  ClientSetup setup;
+  if (auto prepared = prepare_setup(global, args, setup); !prepared) return report(prepared.error());
+  const bool cached_refresh = setup.cached_refresh.has_value();
+  auto client = build_client(setup, /*use_cached_refresh=*/true);
+  if (!client) return report(client.error());
+  auto outcome = operation(**client);
+  if (!outcome && cached_refresh && is_dead_refresh_token(outcome.error())) {
+    forget_cache(setup.cache);
+    setup.options.cached_token.reset();
+    client = build_client(setup, /*use_cached_refresh=*/false);
+    if (!client) return report(client.error());
+    outcome = operation(**client);
   }
-  return kExitOk;
+  if (!outcome) return report_client_error(outcome.error());
+  if (!setup.cache.empty()) {
+    if (auto token = (*client)->token(); token) save_cache(setup.cache, *token, (*client)->refresh_token());
+  }
+  return outcome.value();
 }
 
-int run_call(const GlobalOptions& global, ClientArgs& args) {
+int run_token(const GlobalOptions& global, const ClientArgs& args) {
+  return with_client(global, args, [&](api::Client& client) -> api::Result<int> {
+    auto token = client.token();
+    if (!token) return std::move(token).error();
+    if (global.json) {
+      const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
+                               token->expires_at.time_since_epoch())
+                               .count();
+      print_line(fmt::format(R"({{"tokenType":"Bearer","accessToken":{},"expiresAt":{}}})",
+                             json_string(token->value), expires));
+    } else {
+      print_line(token->value);
+    }
+    return kExitOk;
+  });
+}
+
+int run_call(const GlobalOptions& global, const ClientArgs& args) {
   if (args.path.empty() || args.path.front() != '/') {
     return report(make_error(ErrorCode::kInvalidRequest, "PATH must start with /"));
   }
@@ -260,18 +338,17 @@ int run_call(const GlobalOptions& global, ClientArgs& args) {
     text << in.rdbuf();
     body = text.str();
   }
-  auto prepared = prepare_client(global, args);
-  if (!prepared) return report(prepared.error());
-  auto response = prepared->client->call(args.method, args.path, body,
-                                         body.empty() ? std::string_view() : args.content_type);
-  if (!response) return report_client_error(response.error());
-  if (auto token = prepared->client->token(); token) remember(*prepared, *token);
-  std::cout << response->body;
-  if (!response->body.empty() && response->body.back() != '\n') std::cout << '\n';
-  std::cout.flush();
-  if (response->status >= 200 && response->status < 300) return kExitOk;
-  std::fprintf(stderr, "HTTP %d\n", response->status);
-  return kExitFailure;
+  return with_client(global, args, [&](api::Client& client) -> api::Result<int> {
+    auto response = client.call(args.method, args.path, body,
+                                body.empty() ? std::string_view() : args.content_type);
+    if (!response) return std::move(response).error();
+    std::cout << response->body;
+    if (!response->body.empty() && response->body.back() != '\n') std::cout << '\n';
+    std::cout.flush();
+    if (response->status >= 200 && response->status < 300) return kExitOk;
+    std::fprintf(stderr, "HTTP %d\n", response->status);
+    return kExitFailure;
+  });
 }
 
 void add_credential_options(CLI::App* command, ClientArgs& args) {

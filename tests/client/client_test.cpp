@@ -456,6 +456,10 @@ TEST(V3, FailedRenewalKeepsUsingTheValidTokenOnlyForServerTrouble) {
   ASSERT_TRUE(during_outage) << during_outage.error().message();
   EXPECT_EQ(during_outage->value, "tok-0");  // still valid for ~2 s
   EXPECT_EQ(server.count(), 3);              // the renewal was tried (twice)
+  // No new attempt at every call: the server gets a pause (1 s at least) before the next one.
+  EXPECT_EQ(client.token()->value, "tok-0");
+  EXPECT_EQ(server.count(), 3);
+  std::this_thread::sleep_for(1100ms);
   failing_status = 401;
   auto revoked = client.token();
   ASSERT_FALSE(revoked);
@@ -527,6 +531,32 @@ TEST(Data, PersistentUnauthorizedIsATypedErrorAfterOneRetry) {
   EXPECT_EQ(accounts.error().kind, Error::Kind::kOAuth);
   EXPECT_EQ(accounts.error().error, "invalid_token");
   EXPECT_EQ(server.count(), 4);
+}
+
+// A POST may have been processed when the answer is a 500 or never comes: it is not sent again.
+// 503 and 429 say it was not processed, so those are retried like everything else.
+TEST(Data, NonIdempotentCallsAreRetriedOnlyWhenTheServerRefusedThem) {
+  std::atomic<int> status{500};
+  std::atomic<int> data_calls{0};
+  FakeServer server([&](const FakeRequest& r, int index) {
+    if (r.target.starts_with("/rest/v3/oauth/token"))
+      return v3_token("tok-" + std::to_string(index));
+    ++data_calls;
+    return json_response(status.load(), "{}");
+  });
+  Client client(fast_options(server), ApiKey{kApiId, kSecret});
+  auto posted = client.call("POST", "/rest/v3/orders", "{}", "application/json");
+  ASSERT_TRUE(posted) << posted.error().message();
+  EXPECT_EQ(posted->status, 500);
+  EXPECT_EQ(data_calls.load(), 1);
+  status = 503;
+  data_calls = 0;
+  EXPECT_EQ(client.call("POST", "/rest/v3/orders", "{}", "application/json")->status, 503);
+  EXPECT_EQ(data_calls.load(), fast_options(server).retry.max_attempts);
+  status = 500;
+  data_calls = 0;
+  EXPECT_EQ(client.call("GET", "/rest/v3/orders")->status, 500);
+  EXPECT_EQ(data_calls.load(), fast_options(server).retry.max_attempts);
 }
 
 TEST(Data, CallReturnsAnyStatusAsAValue) {

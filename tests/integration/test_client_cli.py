@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import BINARY, ServerTestCase
@@ -22,22 +23,23 @@ class ClientCommands(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.guids, cls.api_id, cls.secret = cls.server.seed(user=USER, password=PASSWORD)
-        cls.cache_home = tempfile.mkdtemp(prefix="connect-auth-cache-")
 
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.cache_home, ignore_errors=True)
-        super().tearDownClass()
+    def setUp(self):
+        self.cache_home = tempfile.mkdtemp(prefix="connect-auth-cache-")  # one per test
 
-    def run_cli(self, *args, env=None, input_text=""):
+    def tearDown(self):
+        shutil.rmtree(self.cache_home, ignore_errors=True)
+
+    def run_cli(self, *args, env=None, input_text="", trust_dev_cert=True):
         full_env = dict(os.environ)
         full_env.pop("CONNECT_AUTH_API_ID", None)
         full_env.pop("CONNECT_AUTH_API_SECRET", None)
         full_env["XDG_CACHE_HOME"] = self.cache_home
         full_env.update(env or {})
-        return subprocess.run([BINARY, *args, "--base-url", self.server.url, "--ca-file",
-                               self.server.cert_path], input=input_text, capture_output=True,
-                              text=True, env=full_env, timeout=60)
+        tls = ["--ca-file", self.server.cert_path] if trust_dev_cert else []
+        return subprocess.run([BINARY, *args, "--base-url", self.server.url, *tls],
+                              input=input_text, capture_output=True, text=True, env=full_env,
+                              timeout=60)
 
     def key_env(self, secret=None):
         return {"CONNECT_AUTH_API_ID": self.api_id,
@@ -91,6 +93,44 @@ class ClientCommands(ServerTestCase):
         self.assertIn("invalid_client", result.stderr)
         self.assertIn("401", result.stderr)
         self.assertNotIn(wrong, result.stderr + result.stdout)
+
+    def test_a_cached_token_never_stands_in_for_a_wrong_secret(self):
+        self.assertEqual(self.run_cli("token", env=self.key_env()).returncode, 0)
+        wrong = "another-wrong-secret-" + "y" * 20
+        result = self.run_cli("token", env=self.key_env(wrong))
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn("invalid_client", result.stderr)
+
+    def test_tls_is_verified_by_default(self):
+        result = self.run_cli("token", "--no-cache", env=self.key_env(), trust_dev_cert=False)
+        self.assertEqual(result.returncode, 5, result.stdout + result.stderr)
+        self.assertIn("certificate", result.stderr.lower())
+        self.assertEqual(result.stdout, "")
+
+    def test_a_dead_cached_refresh_token_asks_for_the_password_again(self):
+        user = "cook@acme.test"
+        password = "first password 1"
+        self.server.secrets_seen.add(password)
+        self.server.cli_json("user", "create", "--user-name", user, input_text=password + "\n")
+        self.server.cli("user", "grant", "--user-name", user, "--account", self.guids[0],
+                        "--role", "REPORTING")
+        time.sleep(1.1)  # the server's cache learns of the new user within one second
+        first = self.run_cli("call", "GET", "/rest/v3/accounts", "--user-name", user,
+                             input_text=password + "\n")
+        self.assertEqual(first.returncode, 0, first.stderr)
+        # A new password ends every session: the cached access and refresh tokens are dead.
+        new_password = "second password 2"
+        self.server.secrets_seen.add(new_password)
+        self.server.cli("user", "set-password", "--user-name", user,
+                        input_text=new_password + "\n")
+        time.sleep(1.1)  # the server's cache learns of it within one second
+        again = self.run_cli("call", "GET", "/rest/v3/accounts", "--user-name", user,
+                             input_text=new_password + "\n")
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual([a["accountGuid"] for a in json.loads(again.stdout)], [self.guids[0]])
+        # And the cache holds the new session: no password needed next time.
+        third = self.run_cli("call", "GET", "/rest/v3/accounts", "--user-name", user)
+        self.assertEqual(third.returncode, 0, third.stderr)
 
     def test_no_credentials_is_a_usage_error(self):
         result = self.run_cli("token", "--no-cache")

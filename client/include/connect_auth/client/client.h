@@ -169,8 +169,10 @@ class Client {
   // GET /rest/v3/accounts with the bearer token. A 401 invalidates the token and retries once.
   Result<std::vector<Account>> accounts();
   // Any request with `Authorization: Bearer` attached, e.g. call("GET", "/rest/v3/accounts").
-  // `path` is appended to base_url. Retries as the RetryPolicy says; a 401 invalidates the token
-  // and retries once with a new one. A non-2xx answer is returned as a value, not an error.
+  // `path` is appended to base_url. Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) retry as
+  // the RetryPolicy says; others (POST, PATCH) only after 429 or 503, never after a timeout or
+  // another 5xx (they may have been processed). A 401 invalidates the token and retries once
+  // with a new one. A non-2xx answer is returned as a value, not an error.
   Result<HttpResponse> call(std::string_view method, std::string_view path,
                             std::string_view body = {}, std::string_view content_type = {});
 
