@@ -121,6 +121,30 @@ class Server:
         except OSError:
             return ""
 
+    def requests_logged(self, path):
+        """How many requests for `path` the access log holds, once it has settled: the server
+        writes a request's line after sending the answer, so a client can be ahead of the log."""
+        def count():
+            total = 0
+            for line in self.log_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and entry.get("event") == "request" and \
+                        entry.get("path") == path:
+                    total += 1
+            return total
+        last = count()
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            time.sleep(0.15)
+            now = count()
+            if now == last:
+                return now
+            last = now
+        return last
+
     # --- HTTP
     def connection(self, timeout=10):
         if self.insecure_http:

@@ -2,7 +2,6 @@
 test at a time, with the server's access log read around each to count the token requests that
 really arrived (wire-contract §2-§4; issue 5)."""
 
-import json
 import os
 import subprocess
 import tempfile
@@ -43,16 +42,8 @@ class ClientLibrary(ServerTestCase):
             super().tearDownClass()
 
     def requests_to(self, path):
-        """How many requests for path the server's access log holds."""
-        count = 0
-        for line in self.server.log_text().splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and entry.get("path") == path:
-                count += 1
-        return count
+        """How many requests for path the server's access log holds (once it has settled)."""
+        return self.server.requests_logged(path)
 
     def run_live(self, name, timeout=120):
         env = dict(os.environ)
