@@ -123,7 +123,7 @@ class V4EndpointsTest : public ::testing::Test {
     token_pool_ = std::make_unique<BoundedExecutor>(
         BoundedExecutor::Options{.name = "tok", .threads = 1, .queue_capacity = 4});
     inspector_ = std::make_unique<domain::TokenInspector>(
-        *store_, *cache_, domain::BearerCodecs{v3_codec_, &v4_codec_}, hasher_, clock_,
+        *outage_, *cache_, domain::BearerCodecs{v3_codec_, &v4_codec_}, hasher_, clock_,
         domain::TokenInspectionSettings{"connect-auth", storage::RefreshPolicy{}});
     context_ = std::make_unique<EndpointContext>(
         EndpointContext{*cache_, v3_codec_, hasher_, clock_, random_, ready_, &v4_codec_,

@@ -260,6 +260,24 @@ TEST_F(OAuth2EndpointsTest, RevokedAccessTokensFailTheVeryNextRequest) {
   EXPECT_EQ(token("grant_type=refresh_token&refresh_token=" + refresh).status, 200);
 }
 
+// A revocation that could not be stored must not read as done (RFC 7009 §2.2.1: 503).
+TEST_F(OAuth2EndpointsTest, StoreOutageIsA503NeverAQuietSuccess) {
+  auto login = password_login();
+  const std::string access = member(login, "access_token");
+  const std::string refresh = member(login, "refresh_token");
+  outage_->down = true;
+  for (const std::string& token_text : {access, refresh}) {
+    auto revoked = form("/oauth2/revoke", "token=" + token_text + "&client_id=connect-auth");
+    EXPECT_EQ(revoked.status, 503) << revoked.body;
+    EXPECT_EQ(error_of(revoked), "temporarily_unavailable");
+  }
+  EXPECT_EQ(introspect(refresh).status, 503);
+  outage_->down = false;
+  EXPECT_EQ(accounts(access).status, 200);  // nothing was revoked
+  EXPECT_EQ(form("/oauth2/revoke", "token=" + access).status, 200);
+  EXPECT_EQ(accounts(access).status, 401);
+}
+
 TEST_F(OAuth2EndpointsTest, RevocationNeedsATokenAndAnAuthenticatedClient) {
   EXPECT_EQ(error_of(form("/oauth2/revoke", "client_id=connect-auth")), "invalid_request");
   EXPECT_EQ(form("/oauth2/revoke", "token=x", {basic(key_id_, "wrong")}).status, 401);
