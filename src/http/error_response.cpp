@@ -37,8 +37,7 @@ Response error_response(const Error& error, std::string_view allow) {
   Response response;
   response.status = status_for(error.code);
   response.content_type = "application/json";
-  response.add_header("Cache-Control", "no-store");
-  response.add_header("Pragma", "no-cache");
+  add_no_store_headers(response);
 
   // Internal failures never show their description: it may hold library or storage detail.
   std::string_view description = error.description;

@@ -71,4 +71,18 @@ void Responder::send(Response response) {
   sink(std::move(response));
 }
 
+void add_no_store_headers(Response& response) {
+  response.add_header("Cache-Control", "no-store");
+  response.add_header("Pragma", "no-cache");
+}
+
+Response no_store_response(int status, std::string content_type, std::string body) {
+  Response response;
+  response.status = status;
+  response.content_type = std::move(content_type);
+  add_no_store_headers(response);
+  response.body = std::move(body);
+  return response;
+}
+
 }  // namespace connect_auth::http

@@ -66,6 +66,12 @@ struct Response {
     headers.emplace_back(std::move(name), std::move(value));
   }
 };
+// Cache-Control: no-store and Pragma: no-cache: token, data and error answers must never be kept
+// by a cache (RFC 6749 §5.1, RFC 9111).
+void add_no_store_headers(Response& response);
+// A response with those headers.
+Response no_store_response(int status, std::string content_type, std::string body);
+
 
 // Completes one deferred request, from any thread. send() at most once; a Responder destroyed
 // without send() answers 503 (temporarily_unavailable), so a dropped task never leaves a client

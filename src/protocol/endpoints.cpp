@@ -19,15 +19,9 @@ namespace {
 
 using http::error_response;
 
+// RFC 6749 §5.1: token responses must not be cached; data responses neither.
 http::Response json_response(std::string body) {
-  http::Response response;
-  response.status = 200;
-  response.content_type = "application/json";
-  // RFC 6749 §5.1: token responses must not be cached; data responses neither.
-  response.add_header("Cache-Control", "no-store");
-  response.add_header("Pragma", "no-cache");
-  response.body = std::move(body);
-  return response;
+  return http::no_store_response(200, "application/json", std::move(body));
 }
 
 // Health answers are for probes, not caches.

@@ -28,17 +28,6 @@ Error client_failed() {
   return make_error(ErrorCode::kInvalidClient, "client authentication failed");
 }
 
-// RFC 6749 §5.1: token responses must not be cached.
-http::Response no_store(int status, std::string content_type, std::string body) {
-  http::Response response;
-  response.status = status;
-  response.content_type = std::move(content_type);
-  response.add_header("Cache-Control", "no-store");
-  response.add_header("Pragma", "no-cache");
-  response.body = std::move(body);
-  return response;
-}
-
 Result<FormParams> read_form(const http::Request& request) {
   auto content_type = single_header(request, "content-type");
   if (!content_type) return std::move(content_type).error();
@@ -111,25 +100,11 @@ Result<AuthenticatedClient> authenticate(const EndpointContext& context,
   return domain::authenticate_client(*presented, view, context.secret_hasher, first_party);
 }
 
-// RFC 6749 §3.3 scope: space-delimited; offline_access (matched case-insensitively, as in v4)
-// is the only scope there is.
 Result<bool> wants_offline_access(const FormParams& form) {
   const auto scope = form.get("scope");
   if (!scope) return false;
   if (scope->size() > kMaxV4ScopeBytes) return invalid_request("scope is too long");
-  bool offline = false;
-  std::string_view rest = *scope;
-  while (!rest.empty()) {
-    const std::size_t space = rest.find(' ');
-    const std::string_view entry = rest.substr(0, space);
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    if (entry.empty()) continue;
-    if (!http::iequals(entry, domain::kOfflineAccess)) {
-      return make_error(ErrorCode::kInvalidScope, "the only supported scope is offline_access");
-    }
-    offline = true;
-  }
-  return offline;
+  return asks_for_offline_access(*scope, domain::kOfflineAccess);
 }
 
 // RFC 6749 §5.1; expires_in is a number here (the LRS dialect sends a string).
@@ -149,7 +124,7 @@ http::Response token_response(std::string_view access_token, std::int64_t expire
     append_json_string(body, scope);
   }
   body.push_back('}');
-  return no_store(200, "application/json", std::move(body));
+  return http::no_store_response(200, "application/json", std::move(body));
 }
 
 http::Response user_token_response(const Result<domain::IssuedV4Tokens>& issued) {
@@ -310,7 +285,7 @@ http::Response handle_oauth2_revoke(const EndpointContext& context, const http::
     auto revoked = job.context->token_inspector->revoke(job.token, job.client(),
                                                         job.context->cache.view());
     if (!revoked) return error_response(revoked.error());
-    return no_store(200, "", "");
+    return http::no_store_response(200, "", "");
   });
 }
 
@@ -335,7 +310,7 @@ http::Response handle_oauth2_introspect(const EndpointContext& context,
   return run_deferred(context.token_executor, request, [job = TokenJob(&context, *client, *token)] {
     auto result = job.context->token_inspector->introspect(job.token, job.context->cache.view());
     if (!result) return error_response(result.error());
-    return no_store(200, "application/json", introspection_json(*result));
+    return http::no_store_response(200, "application/json", introspection_json(*result));
   });
 }
 

@@ -371,19 +371,26 @@ Result<V4TokenRequest> parse_v4_token_request(std::string_view content_type,
   }
   if (scope.too_long) return invalid("scope is too long");
   request.scope_present = true;
-  // RFC 6749 §3.3: space-delimited; repeated spaces are tolerated, other whitespace is not.
-  std::string_view rest = scope.value;
-  while (!rest.empty()) {
-    const std::size_t space = rest.find(' ');
-    const std::string_view entry = rest.substr(0, space);
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    if (entry.empty()) continue;
-    if (!http::iequals(entry, "OFFLINE_ACCESS")) {
-      return make_error(ErrorCode::kInvalidScope, "the only supported scope is OFFLINE_ACCESS");
-    }
-    request.offline_access = true;
-  }
+  auto offline = asks_for_offline_access(scope.value, "OFFLINE_ACCESS");
+  if (!offline) return std::move(offline).error();
+  request.offline_access = *offline;
   return request;
+}
+
+Result<bool> asks_for_offline_access(std::string_view scope, std::string_view spelling) {
+  bool offline = false;
+  while (!scope.empty()) {
+    const std::size_t space = scope.find(' ');
+    const std::string_view entry = scope.substr(0, space);
+    scope = space == std::string_view::npos ? std::string_view() : scope.substr(space + 1);
+    if (entry.empty()) continue;
+    if (!http::iequals(entry, "offline_access")) {
+      return make_error(ErrorCode::kInvalidScope,
+                        "the only supported scope is " + std::string(spelling));
+    }
+    offline = true;
+  }
+  return offline;
 }
 
 }  // namespace connect_auth::protocol

@@ -49,6 +49,12 @@ struct V4TokenRequest {
 // descriptions name the offending member but never echo a value.
 Result<V4TokenRequest> parse_v4_token_request(std::string_view content_type, std::string_view body);
 
+// An RFC 6749 §3.3 scope: space-delimited (repeated spaces tolerated, other whitespace not).
+// offline_access, matched case-insensitively, is the only scope there is: true if it is asked
+// for, kInvalidScope for anything else (the description names it as `spelling`, the dialect's).
+// Shared by the v4 JSON body and the standard form endpoint.
+Result<bool> asks_for_offline_access(std::string_view scope, std::string_view spelling);
+
 // Overwrites a string's whole capacity with zeros, then empties it.
 void wipe_string(std::string& secret) noexcept;
 

@@ -12,6 +12,7 @@
 
 #include "domain/signing_keys.h"
 #include "support/temp_dir.h"
+#include "support/fixed_master_key.h"
 
 namespace connect_auth::app {
 namespace {
@@ -19,11 +20,6 @@ namespace {
 constexpr std::int64_t kT0 = 1'700'000'000;
 constexpr std::int64_t kDay = 86'400;
 
-tokens::MasterKey make_master() {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes.fill(0x24);
-  return tokens::MasterKey::from_bytes(bytes);
-}
 
 class MaintenanceTest : public ::testing::Test {
  protected:
@@ -48,7 +44,7 @@ class MaintenanceTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  tokens::MasterKey master_ = make_master();
+  tokens::MasterKey master_ = ::connect_auth::testing::fixed_master_key(0x24);
   ManualClock clock_{kT0};
   SecureRandom random_;
   std::unique_ptr<storage::Store> store_;

@@ -8,6 +8,7 @@
 #include "domain/outage_store.h"
 #include "domain/signing_keys.h"
 #include "support/temp_dir.h"
+#include "support/fixed_master_key.h"
 
 namespace connect_auth::domain {
 namespace {
@@ -27,17 +28,12 @@ class AuthCacheTest : public ::testing::Test {
     ASSERT_TRUE(cache_->load().ok());
   }
 
-  static tokens::MasterKey make_master() {
-    std::array<std::uint8_t, 32> bytes{};
-    bytes.fill(0x42);
-    return tokens::MasterKey::from_bytes(bytes);
-  }
 
   testing::TempDir dir_;
   std::string url_;
   SystemClock clock_;
   SecureRandom random_;
-  tokens::MasterKey master_ = make_master();
+  tokens::MasterKey master_ = ::connect_auth::testing::fixed_master_key(0x42);
   std::array<std::uint8_t, 32> pepper_ = master_.pepper();
   tokens::SecretHasher hasher_{pepper_};
   std::unique_ptr<storage::Store> server_store_;

@@ -17,6 +17,7 @@
 #include "domain/v4_test_keys.h"
 #include "support/temp_dir.h"
 #include "tokens/rs256_key.h"
+#include "support/fixed_master_key.h"
 
 namespace connect_auth::domain {
 namespace {
@@ -25,11 +26,6 @@ using tokens::JwsAlgorithm;
 
 constexpr std::int64_t kT0 = 1'700'000'000;
 
-tokens::MasterKey make_master() {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes.fill(0x42);
-  return tokens::MasterKey::from_bytes(bytes);
-}
 
 // --------------------------------------------------------------------------------------------
 // open_key_ring: selection rules, no store involved
@@ -73,7 +69,7 @@ class OpenKeyRingTest : public ::testing::Test {
     return key == nullptr ? "<none>" : key->kid();
   }
 
-  tokens::MasterKey master_ = make_master();
+  tokens::MasterKey master_ = ::connect_auth::testing::fixed_master_key(0x42);
   std::vector<storage::SigningKey> keys_;
 };
 
@@ -178,11 +174,7 @@ TEST_F(OpenKeyRingTest, UnknownAlgorithmsAreSkippedAndBadMaterialFails) {
                                    kT0, true, std::nullopt)};
   EXPECT_EQ(ring(kT0)->size(), 1u);
 
-  auto other_master = [] {
-    std::array<std::uint8_t, 32> bytes{};
-    bytes.fill(0x07);
-    return tokens::MasterKey::from_bytes(bytes);
-  }();
+  auto other_master = ::connect_auth::testing::fixed_master_key(0x07);
   keys_ = {hs("hs-a", kT0)};
   EXPECT_FALSE(open_key_ring(keys_, other_master, kT0).ok());
   // RSA material that is not an RSA key, and an HS256 secret that is too short.
@@ -232,7 +224,7 @@ class SigningKeysStoreTest : public ::testing::Test {
   std::string url_;
   ManualClock clock_{kT0};
   SecureRandom random_;
-  tokens::MasterKey master_ = make_master();
+  tokens::MasterKey master_ = ::connect_auth::testing::fixed_master_key(0x42);
   std::unique_ptr<storage::Store> store_;
 };
 

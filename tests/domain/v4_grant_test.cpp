@@ -13,6 +13,7 @@
 #include "domain/v4_test_keys.h"
 #include "domain/view_builder.h"
 #include "support/temp_dir.h"
+#include "support/fixed_master_key.h"
 
 namespace connect_auth::domain {
 namespace {
@@ -84,16 +85,11 @@ class V4GrantTest : public ::testing::Test {
     return issued.ok() && issued->refresh_token ? *issued->refresh_token : std::string();
   }
 
-  static tokens::MasterKey make_master() {
-    std::array<std::uint8_t, 32> bytes{};
-    bytes.fill(9);
-    return tokens::MasterKey::from_bytes(bytes);
-  }
 
   testing::TempDir dir_;
   ManualClock clock_{kStart};
   SecureRandom random_;
-  tokens::MasterKey master_ = make_master();
+  tokens::MasterKey master_ = ::connect_auth::testing::fixed_master_key(9);
   std::array<std::uint8_t, 32> pepper_ = master_.pepper();
   tokens::SecretHasher token_hasher_{pepper_};
   V4TokenCodec codec_{{"https://issuer.test", "https://api.test", "client-1", 3600, 30}};

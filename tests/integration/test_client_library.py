@@ -71,26 +71,25 @@ class ClientLibrary(ServerTestCase):
         self.assertEqual(find_leaks(output, secrets), [], "the client printed a secret")
         return output
 
+    def assert_token_requests(self, path, case, expected):
+        """Runs one live case; the server must have seen exactly `expected` requests for path."""
+        before = self.requests_to(path)
+        self.run_live(case)
+        self.assertEqual(self.requests_to(path) - before, expected, case)
+
     def test_v3_token_and_accounts(self):
-        before = self.requests_to(V3_TOKEN_PATH)
-        self.run_live("V3TokenAndAccounts")
-        self.assertEqual(self.requests_to(V3_TOKEN_PATH) - before, 1)
+        self.assert_token_requests(V3_TOKEN_PATH, "V3TokenAndAccounts", 1)
 
     def test_v3_single_flight_thirty_two_threads(self):
-        before = self.requests_to(V3_TOKEN_PATH)
-        self.run_live("V3SingleFlightThirtyTwoThreads")
-        self.assertEqual(self.requests_to(V3_TOKEN_PATH) - before, 1)
+        self.assert_token_requests(V3_TOKEN_PATH, "V3SingleFlightThirtyTwoThreads", 1)
 
     def test_v3_renewal_before_expiry(self):
-        before = self.requests_to(V3_TOKEN_PATH)
-        self.run_live("V3RenewalBeforeExpiry")  # 60 s tokens, renewed after 30 s
-        self.assertEqual(self.requests_to(V3_TOKEN_PATH) - before, 2)
+        # 60 s tokens, renewed after 30 s
+        self.assert_token_requests(V3_TOKEN_PATH, "V3RenewalBeforeExpiry", 2)
 
     def test_v3_wrong_secret(self):
-        before = self.requests_to(V3_TOKEN_PATH)
-        self.run_live("V3WrongSecretIsATypedOAuthError")
         # token() and accounts(): one request each, a 401 invalid_client is never retried.
-        self.assertEqual(self.requests_to(V3_TOKEN_PATH) - before, 2)
+        self.assert_token_requests(V3_TOKEN_PATH, "V3WrongSecretIsATypedOAuthError", 2)
 
     def test_v4_rotation_and_restart(self):
         before = self.requests_to(V4_TOKEN_PATH)
@@ -100,10 +99,8 @@ class ClientLibrary(ServerTestCase):
         self.assertEqual(self.requests_to(V4_TOKEN_PATH) - before, 4)
 
     def test_v4_revoked_refresh_token_falls_back_once(self):
-        before = self.requests_to(V4_TOKEN_PATH)
-        self.run_live("V4RevokedRefreshTokenFallsBackToThePasswordOnce")
         # login, thief's refresh, replay, then refresh (invalid_grant) + one password login
-        self.assertEqual(self.requests_to(V4_TOKEN_PATH) - before, 5)
+        self.assert_token_requests(V4_TOKEN_PATH, "V4RevokedRefreshTokenFallsBackToThePasswordOnce", 5)
 
 
 if __name__ == "__main__":

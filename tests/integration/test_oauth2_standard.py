@@ -131,13 +131,17 @@ class RevocationAcrossNodes(unittest.TestCase):
         self.assertIsNotNone(took, "node B still accepts a revoked token after 1 s")
         print("\nnode B refused the revoked token after %.0f ms" % (took * 1000))
 
-    def test_user_access_token(self):
-        status, _, body = self.post(self.a, "/oauth2/token", {
-            "grant_type": "password", "username": USER, "password": PASSWORD,
-            "client_id": "connect-auth"})
+    def login(self, server, **extra):
+        """A password grant on /oauth2/token that must succeed; returns the parsed answer."""
+        status, _, body = self.post(server, "/oauth2/token", {
+            "grant_type": "password", "username": USER, "password": PASSWORD, **extra})
         self.assertEqual(status, 200, body)
-        token = json.loads(body)["access_token"]
-        self.a.secrets_seen.add(token)
+        answer = json.loads(body)
+        server.secrets_seen.update(v for k, v in answer.items() if k.endswith("_token"))
+        return answer
+
+    def test_user_access_token(self):
+        token = self.login(self.a, client_id="connect-auth")["access_token"]
         self.assert_revoked_everywhere(token, {"token": token, "client_id": "connect-auth"})
 
     def test_api_key_access_token(self):
@@ -145,12 +149,7 @@ class RevocationAcrossNodes(unittest.TestCase):
         self.assert_revoked_everywhere(token, {"token": token}, [self.basic()])
 
     def test_refresh_token_family(self):
-        status, _, body = self.post(self.b, "/oauth2/token", {
-            "grant_type": "password", "username": USER, "password": PASSWORD,
-            "scope": "offline_access"})
-        self.assertEqual(status, 200, body)
-        refresh = json.loads(body)["refresh_token"]
-        self.b.secrets_seen.add(refresh)
+        refresh = self.login(self.b, scope="offline_access")["refresh_token"]
         status, _, body = self.post(self.a, "/oauth2/revoke", {"token": refresh})
         self.assertEqual((status, body), (200, ""))
         status, _, body = self.post(self.b, "/oauth2/token", {

@@ -21,6 +21,7 @@
 #include "domain/v4_test_keys.h"
 #include "protocol/endpoints.h"
 #include "support/temp_dir.h"
+#include "support/fixed_master_key.h"
 
 namespace connect_auth::protocol::test {
 
@@ -176,16 +177,11 @@ class V4EndpointsTest : public ::testing::Test {
                  .headers = {{"Authorization", "Bearer " + token}}});
   }
 
-  static tokens::MasterKey make_master() {
-    std::array<std::uint8_t, 32> bytes{};
-    bytes.fill(5);
-    return tokens::MasterKey::from_bytes(bytes);
-  }
 
   testing::TempDir dir_;
   ManualClock clock_{kStart};
   SecureRandom random_;
-  tokens::MasterKey master_ = make_master();
+  tokens::MasterKey master_ = ::connect_auth::testing::fixed_master_key(5);
   std::array<std::uint8_t, 32> pepper_ = master_.pepper();
   tokens::SecretHasher hasher_{pepper_};
   domain::V3TokenCodec v3_codec_{{"https://127.0.0.1:8443", 1200, 30}};

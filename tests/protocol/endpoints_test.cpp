@@ -9,6 +9,7 @@
 #include "domain/admin.h"
 #include "domain/signing_keys.h"
 #include "support/temp_dir.h"
+#include "support/fixed_master_key.h"
 
 namespace connect_auth::protocol {
 namespace {
@@ -68,16 +69,11 @@ class EndpointsTest : public ::testing::Test {
         boost::json::parse(response.body).as_object().at("access_token").as_string());
   }
 
-  static tokens::MasterKey make_master() {
-    std::array<std::uint8_t, 32> bytes{};
-    bytes.fill(7);
-    return tokens::MasterKey::from_bytes(bytes);
-  }
 
   testing::TempDir dir_;
   ManualClock clock_{1'800'000'000};
   SecureRandom random_;
-  tokens::MasterKey master_ = make_master();
+  tokens::MasterKey master_ = ::connect_auth::testing::fixed_master_key(7);
   std::array<std::uint8_t, 32> pepper_ = master_.pepper();
   tokens::SecretHasher hasher_{pepper_};
   domain::V3TokenCodec codec_{{"https://127.0.0.1:8443", 1200, 30}};
