@@ -106,6 +106,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   const ErrorCode code = parsed.error().code;
+  if (code == ErrorCode::kInvalidGrant) {
+    // Only for a refresh token we can never have issued (bad-inputs §E): a REFRESH_TOKEN grant
+    // whose refreshToken is a string, empty or longer than the cap.
+    json::error_code parse_error;
+    const json::value body = json::parse(json::string_view(input.data(), input.size()), parse_error);
+    FUZZ_CHECK(!parse_error && body.is_object());
+    const json::value* grant = body.as_object().if_contains("grantType");
+    const json::value* token = body.as_object().if_contains("refreshToken");
+    FUZZ_CHECK(grant != nullptr && grant->is_string() &&
+               iequals(std::string_view(grant->get_string()), "REFRESH_TOKEN"));
+    FUZZ_CHECK(token != nullptr && token->is_string() &&
+               (token->get_string().empty() ||
+                token->get_string().size() > connect_auth::protocol::kMaxRefreshTokenBytes));
+    return 0;
+  }
   FUZZ_CHECK(code == ErrorCode::kInvalidRequest || code == ErrorCode::kUnsupportedGrantType ||
              code == ErrorCode::kInvalidScope);
   const std::string& description = parsed.error().description;

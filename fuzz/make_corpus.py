@@ -153,6 +153,9 @@ def v4_body_seeds() -> dict:
     return {
         "seed_refresh": '{\n    "scope": "OFFLINE_ACCESS",\n    "refreshToken": "refresh token",\n'
                         '    "grantType": "REFRESH_TOKEN"\n}\n',
+        # bad-inputs §E: a token we never issued is invalid_grant, not invalid_request.
+        "refresh_empty_token": compact({"scope": "OFFLINE_ACCESS", "refreshToken": "",
+                                        "grantType": "REFRESH_TOKEN"}),
         "seed_refresh_compact": compact({"scope": "OFFLINE_ACCESS", "refreshToken": "refresh token",
                                          "grantType": "REFRESH_TOKEN"}),
         "password": compact(password),
