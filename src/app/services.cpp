@@ -1,12 +1,12 @@
 #include "app/services.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <span>
 
-#include <sodium.h>
-
+#include "app/open_store.h"
 #include "core/base64.h"
 
 namespace connect_auth::app {
@@ -24,9 +24,8 @@ Result<tokens::MasterKey> load_master_key(const config::Config& config) {
     return make_error(ErrorCode::kInvalidRequest,
                       "secrets.master_key must be the base64 of exactly 32 bytes");
   }
-  auto key = tokens::MasterKey::from_bytes(
-      std::span<const std::uint8_t, tokens::MasterKey::kSize>(
-          reinterpret_cast<const std::uint8_t*>(bytes->data()), tokens::MasterKey::kSize));
+  auto key = tokens::MasterKey::from_bytes(std::span<const std::uint8_t, tokens::MasterKey::kSize>(
+      reinterpret_cast<const std::uint8_t*>(bytes->data()), tokens::MasterKey::kSize));
   sodium_memzero(bytes->data(), bytes->size());
   return key;
 }
@@ -46,7 +45,7 @@ Result<OpenedStore> open_data(const config::Config& config) {
   }
   auto master_key = load_master_key(config);
   if (!master_key) return std::move(master_key).error();
-  auto store = storage::open_store(config.effective_store_url());
+  auto store = open_store(config.effective_store_url());
   if (!store) return std::move(store).error();
   // A master key that cannot open this database's signing keys belongs to another installation
   // (e.g. a different secrets.master_key_file): refuse it, or an admin command would hash new

@@ -12,7 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "storage/records.h"
+#include "storage/store.h"
 #include "tokens/jwt.h"
 
 namespace connect_auth::domain {
@@ -68,7 +68,7 @@ class RevokedTokens {
 };
 
 struct KeyEntry {
-  storage::SecretHash secret_hash{};
+  tokens::SecretHash secret_hash{};
   std::int64_t generation = 0;
   std::int64_t user_id = 0;
   bool may_introspect = false;  // RFC 7662 permission

@@ -11,7 +11,7 @@ PresentedClient::~PresentedClient() {
 Result<const KeyEntry*> authenticate_api_key(const ClientCredential& credential,
                                              const AuthView& view,
                                              const tokens::SecretHasher& hasher) {
-  static const storage::SecretHash kNoSuchKeyHash{};  // compared against when the id is unknown
+  static const tokens::SecretHash kNoSuchKeyHash{};  // compared against when the id is unknown
   const KeyEntry* key = view.find_key(credential.api_id);
   const bool secret_ok = hasher.matches(credential.secret, key ? key->secret_hash : kNoSuchKeyHash);
   const UserEntry* owner = key ? view.find_user(key->user_id) : nullptr;

@@ -16,7 +16,7 @@ bool is_refresh_token_shape(std::string_view token) noexcept {
   return true;
 }
 
-storage::TokenHash hash_refresh_token(const tokens::SecretHasher& hasher, std::string_view token) {
+tokens::TokenHash hash_refresh_token(const tokens::SecretHasher& hasher, std::string_view token) {
   return hasher.hash(token);
 }
 

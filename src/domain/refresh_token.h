@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "core/random.h"
-#include "storage/records.h"
+#include "storage/store.h"
 #include "tokens/secret_hasher.h"
 
 namespace connect_auth::domain {
@@ -23,6 +23,6 @@ std::string new_refresh_token(Random& random);
 // refused without a store round trip (and no oversized input is ever hashed).
 bool is_refresh_token_shape(std::string_view token) noexcept;
 
-storage::TokenHash hash_refresh_token(const tokens::SecretHasher& hasher, std::string_view token);
+tokens::TokenHash hash_refresh_token(const tokens::SecretHasher& hasher, std::string_view token);
 
 }  // namespace connect_auth::domain

@@ -1,8 +1,8 @@
 // Provisioning and rotation of token signing keys (HS256 for v3, RS256 for v4). Key material is
 // sealed with the master key before it reaches the store and wiped from memory after.
 //
-// Lifecycle (storage/records.h): a key verifies from insertion until retired_at and may sign
-// from activates_at on. Rotation publishes the new key first and lets it sign only after
+// Lifecycle (storage/signing_key_store.h): a key verifies from insertion until retired_at and may
+// sign from activates_at on. Rotation publishes the new key first and lets it sign only after
 // publish_delay, so every node (each polls the store) verifies it before any node signs with it;
 // the previous keys keep signing until then and keep verifying until their last token expired.
 #pragma once

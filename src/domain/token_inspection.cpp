@@ -41,7 +41,7 @@ TokenInspector::TokenInspector(storage::Store& store, AuthCache& cache, BearerCo
 Result<void> TokenInspector::revoke(std::string_view token, const AuthenticatedClient& client,
                                     const AuthView& view) {
   if (is_refresh_token_shape(token)) {
-    const storage::TokenHash hash = hash_refresh_token(token_hasher_, token);
+    const tokens::TokenHash hash = hash_refresh_token(token_hasher_, token);
     // Every refresh token belongs to the first-party client; another client is told so only
     // for a token that exists (RFC 7009 §2.2: an invalid token is a quiet 200).
     if (!is_first_party(client)) {

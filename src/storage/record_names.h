@@ -1,12 +1,12 @@
-// The stored text of the enums in records.h. Every backend stores these same strings, so a
-// database dump reads the same whichever engine wrote it, and the names can never drift from
-// the enum order.
+// The stored text of the enums in the storage records. Every backend stores these same strings, so
+// a database dump reads the same whichever engine wrote it, and the names can never drift from the
+// enum order.
 #pragma once
 
 #include <optional>
 #include <string_view>
 
-#include "storage/records.h"
+#include "storage/change_feed.h"
 
 namespace connect_auth::storage {
 

@@ -1,7 +1,7 @@
-// The refresh-token rotation rules (wire-contract §3, bad-inputs §E), as one pure function every
-// backend applies inside the transaction that holds the family's lock. Keeping the decision here
-// means SQLite and PostgreSQL cannot drift apart, and the rules are unit-tested without a
-// database.
+// The refresh-token rotation rules (wire-contract §3, bad-inputs §E), as pure functions every
+// backend applies inside the transaction that holds the family's lock (through
+// mutations::redeem_refresh_token). Keeping the decision and its write plan here means SQLite
+// and PostgreSQL cannot drift apart, and the rules are unit-tested without a database.
 //
 // Model: a family has a current generation. Redeeming a current token advances the family one
 // generation (kRotated). Within the grace period after that advance, a token of the previous
@@ -13,44 +13,13 @@
 
 #include <cstdint>
 #include <optional>
-#include <string>
 
-#include "storage/records.h"
+#include "storage/refresh_token_store.h"
 
 namespace connect_auth::storage {
 
-struct RefreshTokenRow {
-  std::int64_t family_id = 0;
-  std::int64_t generation = 0;
-  std::int64_t issued_at_ms = 0;
-  bool retired = false;  // it was redeemed (kRotated) once
-};
-
-struct RefreshFamilyRow {
-  std::int64_t id = 0;
-  std::int64_t user_id = 0;
-  std::int64_t current_generation = 1;
-  std::int64_t rotated_at_ms = 0;  // when current_generation was reached
-  std::int64_t absolute_expires_at_ms = 0;
-  bool revoked = false;
-};
-
-// What introspection (RFC 7662) needs to know about one refresh token, read without changing
-// anything: whether decide_refresh would accept it now, and whose it is.
-struct RefreshTokenStatus {
-  std::optional<RefreshTokenRow> token;
-  std::optional<RefreshFamilyRow> family;
-  bool user_disabled = false;
-  std::string user_name;
-  std::string scope;
-};
-
 // `token` and `family` as read under the family's lock; `user_disabled` from the same
-// transaction. Only the outcome is decided here; the caller performs its writes:
-//   kRotated: retire the token, advance current_generation (conditionally on its old value),
-//             set rotated_at_ms = now, insert the successor at the new generation.
-//   kReplayedInGrace: insert the successor at current_generation.
-//   kReuseDetected, kUserDisabled: revoke the family.
+// transaction. Only the outcome is decided here; plan_refresh_writes says what it writes.
 inline RefreshOutcome decide_refresh(const std::optional<RefreshTokenRow>& token,
                                      const std::optional<RefreshFamilyRow>& family,
                                      bool user_disabled, std::int64_t now_ms,
@@ -68,6 +37,41 @@ inline RefreshOutcome decide_refresh(const std::optional<RefreshTokenRow>& token
     return RefreshOutcome::kReplayedInGrace;
   }
   return RefreshOutcome::kReuseDetected;
+}
+
+// The rows one outcome changes:
+//   kRotated: retire the presented token, advance the family from its current generation
+//             (conditionally on that value) with rotated_at = now, insert the successor at
+//             the new generation.
+//   kReplayedInGrace: insert the successor at the current generation.
+//   kReuseDetected, kUserDisabled: revoke the family.
+//   anything else: nothing.
+struct RefreshWritePlan {
+  bool retire_presented = false;
+  std::optional<std::int64_t> advance_from_generation;
+  std::optional<std::int64_t> successor_generation;
+  bool revoke_family = false;
+};
+
+inline RefreshWritePlan plan_refresh_writes(RefreshOutcome outcome,
+                                            const std::optional<RefreshFamilyRow>& family) {
+  RefreshWritePlan plan;
+  switch (outcome) {
+    case RefreshOutcome::kRotated:
+      plan.retire_presented = true;
+      plan.advance_from_generation = family->current_generation;
+      plan.successor_generation = family->current_generation + 1;
+      break;
+    case RefreshOutcome::kReplayedInGrace:
+      plan.successor_generation = family->current_generation;
+      break;
+    case RefreshOutcome::kReuseDetected:
+    case RefreshOutcome::kUserDisabled: plan.revoke_family = true; break;
+    case RefreshOutcome::kUnknown:
+    case RefreshOutcome::kExpired:
+    case RefreshOutcome::kRevoked: break;
+  }
+  return plan;
 }
 
 }  // namespace connect_auth::storage

@@ -8,8 +8,8 @@
 #include <span>
 #include <string_view>
 
-#include "storage/records.h"
 #include "tokens/hmac_sha256.h"
+#include "tokens/secret_hash.h"
 
 namespace connect_auth::tokens {
 
@@ -17,11 +17,11 @@ class SecretHasher {
  public:
   explicit SecretHasher(std::span<const std::uint8_t, 32> pepper) : hmac_(pepper) {}
 
-  storage::SecretHash hash(std::string_view secret) const { return hmac_.mac(secret); }
+  SecretHash hash(std::string_view secret) const { return hmac_.mac(secret); }
 
   // Hash-then-compare in constant time (bad-inputs.md §F).
-  bool matches(std::string_view secret, const storage::SecretHash& expected) const {
-    const storage::SecretHash actual = hash(secret);
+  bool matches(std::string_view secret, const SecretHash& expected) const {
+    const SecretHash actual = hash(secret);
     return constant_time_equal(actual, expected);
   }
 

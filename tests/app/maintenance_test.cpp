@@ -10,9 +10,10 @@
 #include <map>
 #include <thread>
 
+#include "app/open_store.h"
 #include "domain/signing_keys.h"
-#include "support/temp_dir.h"
 #include "support/fixed_master_key.h"
+#include "support/temp_dir.h"
 
 namespace connect_auth::app {
 namespace {
@@ -20,11 +21,10 @@ namespace {
 constexpr std::int64_t kT0 = 1'700'000'000;
 constexpr std::int64_t kDay = 86'400;
 
-
 class MaintenanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(storage::open_store("sqlite://" + (dir_ / "store.db").string()).value());
+    store_ = std::move(app::open_store("sqlite://" + (dir_ / "store.db").string()).value());
     ASSERT_TRUE(domain::ensure_signing_keys(*store_, master_, random_, clock_).ok());
   }
 

@@ -6,6 +6,7 @@
 
 #include "domain/client_credential.h"
 #include "domain/password_hasher.h"
+#include "support/sqlite_store.h"
 #include "support/temp_dir.h"
 
 namespace connect_auth::domain {
@@ -14,7 +15,8 @@ namespace {
 class AdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(storage::open_store("sqlite://" + (dir_ / "s.db").string()).value());
+    store_ = std::move(
+        ::connect_auth::test::open_sqlite_store("sqlite://" + (dir_ / "s.db").string()).value());
     admin_ = std::make_unique<AdminService>(*store_, hasher_, random_, clock_);
     admin_->on_change([this] { ++changes_; });
   }

@@ -7,8 +7,9 @@
 #include "domain/admin.h"
 #include "domain/outage_store.h"
 #include "domain/signing_keys.h"
-#include "support/temp_dir.h"
 #include "support/fixed_master_key.h"
+#include "support/sqlite_store.h"
+#include "support/temp_dir.h"
 
 namespace connect_auth::domain {
 namespace {
@@ -17,8 +18,8 @@ class AuthCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     url_ = "sqlite://" + (dir_ / "store.db").string();
-    server_store_ = std::move(storage::open_store(url_).value());
-    cli_store_ = std::move(storage::open_store(url_).value());
+    server_store_ = std::move(::connect_auth::test::open_sqlite_store(url_).value());
+    cli_store_ = std::move(::connect_auth::test::open_sqlite_store(url_).value());
     ASSERT_TRUE(ensure_hs256_signing_key(*cli_store_, master_, random_, clock_).ok());
     admin_ = std::make_unique<AdminService>(*cli_store_, hasher_, random_, clock_);
     guid_ = admin_->create_account("Acme", "us").value();
@@ -27,7 +28,6 @@ class AuthCacheTest : public ::testing::Test {
     cache_ = std::make_unique<AuthCache>(*server_store_, master_);
     ASSERT_TRUE(cache_->load().ok());
   }
-
 
   testing::TempDir dir_;
   std::string url_;

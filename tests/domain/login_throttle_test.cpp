@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "domain/outage_store.h"
+#include "support/sqlite_store.h"
 #include "support/temp_dir.h"
 
 namespace connect_auth::domain {
@@ -72,7 +73,8 @@ TEST(ThrottleKeysTest, SourcesAreNormalised) {
 class LoginThrottleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(storage::open_store("sqlite://" + (dir_ / "s.db").string()).value());
+    store_ = std::move(
+        ::connect_auth::test::open_sqlite_store("sqlite://" + (dir_ / "s.db").string()).value());
     outage_ = std::make_unique<test::OutageStore>(*store_);
     throttle_ = std::make_unique<LoginThrottle>(*outage_, LoginThrottlePolicy{});
   }

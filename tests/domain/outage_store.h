@@ -54,7 +54,7 @@ class OutageStore final : public storage::Store {
   Result<std::vector<storage::ApiKey>> list_api_keys(std::optional<std::int64_t> u) override {
     CA_FORWARD(list_api_keys(u));
   }
-  Result<std::int64_t> regenerate_api_key(std::string_view id, const storage::SecretHash& h,
+  Result<std::int64_t> regenerate_api_key(std::string_view id, const tokens::SecretHash& h,
                                           std::int64_t now) override {
     CA_FORWARD(regenerate_api_key(id, h, now));
   }
@@ -81,13 +81,13 @@ class OutageStore final : public storage::Store {
       const storage::RefreshRedemption& r) override {
     CA_FORWARD(redeem_refresh_token(r));
   }
-  Result<void> revoke_refresh_family_of(const storage::TokenHash& h, std::int64_t now_ms) override {
+  Result<void> revoke_refresh_family_of(const tokens::TokenHash& h, std::int64_t now_ms) override {
     CA_FORWARD(revoke_refresh_family_of(h, now_ms));
   }
   Result<void> prune_refresh_tokens(std::int64_t before_ms, std::int64_t idle_ms) override {
     CA_FORWARD(prune_refresh_tokens(before_ms, idle_ms));
   }
-  Result<storage::RefreshTokenStatus> inspect_refresh_token(const storage::TokenHash& h) override {
+  Result<storage::RefreshTokenStatus> inspect_refresh_token(const tokens::TokenHash& h) override {
     CA_FORWARD(inspect_refresh_token(h));
   }
   Result<void> revoke_access_token(const storage::RevokedAccessToken& t) override {

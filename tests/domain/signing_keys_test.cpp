@@ -15,9 +15,10 @@
 
 #include "domain/auth_cache.h"
 #include "domain/v4_test_keys.h"
+#include "support/fixed_master_key.h"
+#include "support/sqlite_store.h"
 #include "support/temp_dir.h"
 #include "tokens/rs256_key.h"
-#include "support/fixed_master_key.h"
 
 namespace connect_auth::domain {
 namespace {
@@ -25,7 +26,6 @@ namespace {
 using tokens::JwsAlgorithm;
 
 constexpr std::int64_t kT0 = 1'700'000'000;
-
 
 // --------------------------------------------------------------------------------------------
 // open_key_ring: selection rules, no store involved
@@ -149,16 +149,16 @@ TEST_F(OpenKeyRingTest, KeyStatesFollowTheSignerChoice) {
   using State = SigningKeyState;
   keys_ = {hs("hs-a", kT0), rs("rs-old", kT0, /*active=*/false, kT0 + 5000),
            rs("rs-new", kT0 + 300), rs("rs-gone", kT0 - 100, false, kT0 - 1)};
-  EXPECT_EQ(signing_key_states(keys_, kT0 + 299),
-            (std::vector<State>{State::kSigning, State::kSigning, State::kScheduled,
-                                State::kRetired}));
+  EXPECT_EQ(
+      signing_key_states(keys_, kT0 + 299),
+      (std::vector<State>{State::kSigning, State::kSigning, State::kScheduled, State::kRetired}));
   EXPECT_EQ(signer(*ring(kT0 + 299), JwsAlgorithm::kRs256), "rs-old");
-  EXPECT_EQ(signing_key_states(keys_, kT0 + 300),
-            (std::vector<State>{State::kSigning, State::kVerifying, State::kSigning,
-                                State::kRetired}));
-  EXPECT_EQ(signing_key_states(keys_, kT0 + 5000),
-            (std::vector<State>{State::kSigning, State::kRetired, State::kSigning,
-                                State::kRetired}));
+  EXPECT_EQ(
+      signing_key_states(keys_, kT0 + 300),
+      (std::vector<State>{State::kSigning, State::kVerifying, State::kSigning, State::kRetired}));
+  EXPECT_EQ(
+      signing_key_states(keys_, kT0 + 5000),
+      (std::vector<State>{State::kSigning, State::kRetired, State::kSigning, State::kRetired}));
   EXPECT_EQ(signing_key_state_name(State::kVerifying), "verifying");
 }
 
@@ -193,7 +193,7 @@ class SigningKeysStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     url_ = "sqlite://" + (dir_ / "store.db").string();
-    store_ = std::move(storage::open_store(url_).value());
+    store_ = std::move(::connect_auth::test::open_sqlite_store(url_).value());
   }
 
   std::vector<storage::SigningKey> keys(std::string_view algorithm) {
@@ -348,7 +348,7 @@ TEST_F(SigningKeysStoreTest, CacheFollowsARotationAsTimePasses) {
   // Another process (the CLI) rotates; the server's cache sees the key at once and switches the
   // signer when activates_at passes, with no further store change to trigger it.
   ASSERT_TRUE(ensure_signing_keys(*store_, master_, random_, clock_).ok());
-  auto server_store = std::move(storage::open_store(url_).value());
+  auto server_store = std::move(::connect_auth::test::open_sqlite_store(url_).value());
   AuthCache cache(*server_store, master_, &clock_);
   ASSERT_TRUE(cache.load().ok());
   const std::string old_rs = cache.view().signing_keys->signing_key(JwsAlgorithm::kRs256)->kid();

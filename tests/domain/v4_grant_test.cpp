@@ -12,8 +12,9 @@
 #include "domain/resource_access.h"
 #include "domain/v4_test_keys.h"
 #include "domain/view_builder.h"
-#include "support/temp_dir.h"
 #include "support/fixed_master_key.h"
+#include "support/sqlite_store.h"
+#include "support/temp_dir.h"
 
 namespace connect_auth::domain {
 namespace {
@@ -35,7 +36,8 @@ const std::string& password_hash() {
 class V4GrantTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(storage::open_store("sqlite://" + (dir_ / "s.db").string()).value());
+    store_ = std::move(
+        ::connect_auth::test::open_sqlite_store("sqlite://" + (dir_ / "s.db").string()).value());
     outage_ = std::make_unique<test::OutageStore>(*store_);
     alice_ = store_->create_user("alice@acme.test", password_hash()).value();
     dave_ = store_->create_user("dave@acme.test", password_hash()).value();
@@ -84,7 +86,6 @@ class V4GrantTest : public ::testing::Test {
     EXPECT_TRUE(issued.ok() && issued->refresh_token);
     return issued.ok() && issued->refresh_token ? *issued->refresh_token : std::string();
   }
-
 
   testing::TempDir dir_;
   ManualClock clock_{kStart};

@@ -20,8 +20,9 @@
 #include "domain/token_inspection.h"
 #include "domain/v4_test_keys.h"
 #include "protocol/endpoints.h"
-#include "support/temp_dir.h"
 #include "support/fixed_master_key.h"
+#include "support/sqlite_store.h"
+#include "support/temp_dir.h"
 
 namespace connect_auth::protocol::test {
 
@@ -35,7 +36,7 @@ inline const domain::PasswordHasher& passwords() {
 }
 
 inline std::string password_body(std::string_view password = kPassword,
-                          std::string_view scope = R"(,"scope":"OFFLINE_ACCESS")") {
+                                 std::string_view scope = R"(,"scope":"OFFLINE_ACCESS")") {
   return std::string(R"({"grantType":"PASSWORD","userName":")") + kUser + R"(","password":")" +
          std::string(password) + "\"" + std::string(scope) + "}";
 }
@@ -91,7 +92,8 @@ class Gate {
 class V4EndpointsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(storage::open_store("sqlite://" + (dir_ / "s.db").string()).value());
+    store_ = std::move(
+        ::connect_auth::test::open_sqlite_store("sqlite://" + (dir_ / "s.db").string()).value());
     outage_ = std::make_unique<domain::test::OutageStore>(*store_);
     ASSERT_TRUE(domain::ensure_hs256_signing_key(*store_, master_, random_, clock_).ok());
     auto der = domain::test::rsa_key()->pkcs8_der();
@@ -176,7 +178,6 @@ class V4EndpointsTest : public ::testing::Test {
                  .content_type = "",
                  .headers = {{"Authorization", "Bearer " + token}}});
   }
-
 
   testing::TempDir dir_;
   ManualClock clock_{kStart};

@@ -8,8 +8,9 @@
 #include "core/base64.h"
 #include "domain/admin.h"
 #include "domain/signing_keys.h"
-#include "support/temp_dir.h"
 #include "support/fixed_master_key.h"
+#include "support/sqlite_store.h"
+#include "support/temp_dir.h"
 
 namespace connect_auth::protocol {
 namespace {
@@ -25,7 +26,8 @@ struct TestRequest {
 class EndpointsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(storage::open_store("sqlite://" + (dir_ / "s.db").string()).value());
+    store_ = std::move(
+        ::connect_auth::test::open_sqlite_store("sqlite://" + (dir_ / "s.db").string()).value());
     ASSERT_TRUE(domain::ensure_hs256_signing_key(*store_, master_, random_, clock_).ok());
     domain::AdminService admin(*store_, hasher_, random_, clock_);
     active_ = admin.create_account("Acme Diner", "US").value();
@@ -68,7 +70,6 @@ class EndpointsTest : public ::testing::Test {
     return std::string(
         boost::json::parse(response.body).as_object().at("access_token").as_string());
   }
-
 
   testing::TempDir dir_;
   ManualClock clock_{1'800'000'000};

@@ -3,7 +3,7 @@
 
 #include <ostream>
 
-#include "storage/records.h"
+#include "storage/store.h"
 
 namespace connect_auth::storage {
 

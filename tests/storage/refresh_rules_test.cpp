@@ -118,5 +118,42 @@ TEST(RefreshRulesTest, FutureGenerationIsReuse) {
   EXPECT_EQ(decide(token(4), family(), kIssued + 1), RefreshOutcome::kReuseDetected);
 }
 
+// ------------------------------------------------------------------ the write plan
+
+TEST(RefreshWritePlanTest, RotationRetiresAdvancesAndIssuesTheNextGeneration) {
+  const RefreshWritePlan plan = plan_refresh_writes(RefreshOutcome::kRotated, family());
+  EXPECT_TRUE(plan.retire_presented);
+  EXPECT_EQ(plan.advance_from_generation, 3);
+  EXPECT_EQ(plan.successor_generation, 4);
+  EXPECT_FALSE(plan.revoke_family);
+}
+
+TEST(RefreshWritePlanTest, ReplayIssuesASiblingAndTouchesNothingElse) {
+  const RefreshWritePlan plan = plan_refresh_writes(RefreshOutcome::kReplayedInGrace, family());
+  EXPECT_FALSE(plan.retire_presented);
+  EXPECT_FALSE(plan.advance_from_generation);
+  EXPECT_EQ(plan.successor_generation, 3);
+  EXPECT_FALSE(plan.revoke_family);
+}
+
+TEST(RefreshWritePlanTest, ReuseAndDisabledOwnerRevokeTheFamilyAndIssueNothing) {
+  for (const RefreshOutcome o : {RefreshOutcome::kReuseDetected, RefreshOutcome::kUserDisabled}) {
+    const RefreshWritePlan plan = plan_refresh_writes(o, family());
+    EXPECT_TRUE(plan.revoke_family);
+    EXPECT_FALSE(plan.successor_generation);
+    EXPECT_FALSE(plan.retire_presented);
+    EXPECT_FALSE(plan.advance_from_generation);
+  }
+}
+
+TEST(RefreshWritePlanTest, RefusalsWriteNothing) {
+  for (const RefreshOutcome o :
+       {RefreshOutcome::kUnknown, RefreshOutcome::kExpired, RefreshOutcome::kRevoked}) {
+    const RefreshWritePlan plan = plan_refresh_writes(o, std::nullopt);
+    EXPECT_FALSE(plan.revoke_family || plan.successor_generation || plan.retire_presented ||
+                 plan.advance_from_generation);
+  }
+}
+
 }  // namespace
 }  // namespace connect_auth::storage

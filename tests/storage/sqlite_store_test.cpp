@@ -20,8 +20,15 @@
 #include <vector>
 
 #include "storage/sqlite/migrations.h"
+#include "store_concurrency_conformance.h"
 #include "store_conformance.h"
 #include "support/temp_dir.h"
+
+// The backend under test, by the name these tests have always used.
+namespace connect_auth::storage {
+using sqlite::SqliteStore;
+using tokens::SecretHash;
+}  // namespace connect_auth::storage
 
 extern char** environ;
 
@@ -40,6 +47,7 @@ struct SqliteBackend {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreConformanceTest, SqliteBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreConcurrencyTest, SqliteBackend);
 
 }  // namespace connect_auth::storage::conformance
 
@@ -449,7 +457,8 @@ TEST_F(SqliteStoreTest, MigrationToVersionThreeKeepsTheFeedCounter) {
     raw.exec(sqlite::migrations()[0].sql);
     raw.exec(sqlite::migrations()[1].sql);
     raw.exec("INSERT INTO schema_migrations VALUES (1, 0), (2, 0)");
-    for (int i = 0; i < 5; ++i) raw.exec("INSERT INTO changes (kind, ref, at) VALUES ('user', '7', 5)");
+    for (int i = 0; i < 5; ++i)
+      raw.exec("INSERT INTO changes (kind, ref, at) VALUES ('user', '7', 5)");
     raw.exec("DELETE FROM changes");
     raw.exec("UPDATE change_feed SET pruned_through = 5 WHERE id = 1");
   }

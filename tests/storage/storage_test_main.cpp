@@ -10,6 +10,11 @@
 
 #include "storage/sqlite/sqlite_store.h"
 
+// The backend under test, by the name these tests have always used.
+namespace connect_auth::storage {
+using sqlite::SqliteStore;
+}  // namespace connect_auth::storage
+
 namespace {
 
 int child_writer(const char* db, const std::string& tag, int count) {

@@ -37,6 +37,9 @@
 
 namespace connect_auth::storage::conformance {
 
+using tokens::SecretHash;
+using tokens::TokenHash;
+
 inline constexpr std::int64_t kStartTime = 1'700'000'000;
 inline constexpr std::int64_t kStartMs = kStartTime * 1000;
 inline constexpr std::int64_t kDayMs = 86'400'000;

@@ -30,7 +30,7 @@ TEST(SecretHasherTest, HashIsHmacSha256OfTheSecretUnderThePepper) {
 
 TEST(SecretHasherTest, MatchesOnlyTheExactSecret) {
   SecretHasher hasher(pepper_of(1));
-  const storage::SecretHash stored = hasher.hash(kSecret);
+  const tokens::SecretHash stored = hasher.hash(kSecret);
   EXPECT_TRUE(hasher.matches(kSecret, stored));
 
   std::string changed(kSecret);
@@ -55,7 +55,7 @@ TEST(SecretHasherTest, DifferentPepperGivesDifferentHash) {
 
 TEST(SecretHasherTest, EmptyStoredHashMatchesNothing) {
   SecretHasher hasher(pepper_of(3));
-  const storage::SecretHash zero{};
+  const tokens::SecretHash zero{};
   EXPECT_FALSE(hasher.matches(kSecret, zero));
   EXPECT_FALSE(hasher.matches("", zero));
 }

@@ -5,20 +5,13 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "storage/error_texts.h"
 
 namespace SQLite {
 class Exception;
 }
 
 namespace connect_auth::storage::sqlite {
-
-// What the calling operation calls its failures, e.g. {"api key not found",
-// "api key already exists"}. `missing_reference` names what a foreign key pointed to.
-struct ErrorText {
-  std::string_view not_found = "record not found";
-  std::string_view conflict = "record already exists";
-  std::string_view missing_reference = "referenced record not found";
-};
 
 // UNIQUE / PRIMARY KEY → kStorageConflict; FOREIGN KEY → kStorageNotFound (the referenced row
 // does not exist); BUSY, LOCKED, IOERR, CANTOPEN, FULL, CORRUPT, … → kStorageUnavailable;

@@ -1,12 +1,13 @@
+#include "app/open_store.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
-#include "storage/store.h"
 #include "support/temp_dir.h"
 
-namespace connect_auth::storage {
+namespace connect_auth::app {
 namespace {
 
 TEST(OpenStoreTest, OpensSqliteByAbsoluteUrl) {
@@ -45,4 +46,4 @@ TEST(OpenStoreTest, BadUrlsAreInvalidRequests) {
 }
 
 }  // namespace
-}  // namespace connect_auth::storage
+}  // namespace connect_auth::app

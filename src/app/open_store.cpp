@@ -1,0 +1,24 @@
+#include "app/open_store.h"
+
+#include "storage/sqlite/sqlite_store.h"
+#include "storage/store_url.h"
+
+namespace connect_auth::app {
+
+Result<std::unique_ptr<storage::Store>> open_store(std::string_view url) {
+  auto parsed = storage::parse_store_url(url);
+  if (!parsed) return std::move(parsed).error();
+  switch (parsed->engine) {
+    case storage::StoreEngine::kSqlite: {
+      auto store = storage::sqlite::SqliteStore::open(parsed->location);
+      if (!store) return std::move(store).error();
+      return std::unique_ptr<storage::Store>(std::move(store).value());
+    }
+    case storage::StoreEngine::kPostgres:
+      return make_error(ErrorCode::kInvalidRequest,
+                        "the PostgreSQL storage backend is not available in this build");
+  }
+  return make_error(ErrorCode::kInternal, "unknown storage engine");
+}
+
+}  // namespace connect_auth::app

@@ -1,0 +1,17 @@
+// The one place that picks a storage engine from the configured URL (store.url), and the only
+// code that links a backend.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "core/result.h"
+#include "storage/store.h"
+
+namespace connect_auth::app {
+
+// "sqlite:///abs/path.db" or "sqlite:relative/path.db". Runs pending migrations. Unknown
+// schemes are an error naming the scheme.
+Result<std::unique_ptr<storage::Store>> open_store(std::string_view url);
+
+}  // namespace connect_auth::app
