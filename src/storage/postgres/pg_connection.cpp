@@ -4,14 +4,16 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <string>
+#include <utility>
 
 namespace connect_auth::storage::postgres {
 namespace {
 
-// Row locks, identity columns and everything in the schema work from 10 on; 12 is the oldest
-// release we test against in spirit (15 in fact), and older ones are long out of support.
+// Nothing here needs more than 10 (identity columns); the tests run on 15, and releases older
+// than 12 are refused rather than trusted untested.
 constexpr int kMinServerVersion = 120000;
 constexpr std::size_t kMaxIdentifier = 63;  // NAMEDATALEN - 1
 
@@ -55,14 +57,25 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(std::string_view url
   // it, so these are defaults an operator can change in the URL: a bounded connect, and TCP
   // keepalives that notice a dead peer in about half a minute instead of the kernel's hours.
   // client_encoding comes after it and so always holds: the store's text is UTF-8 bytes.
+  // libpq takes at least 2 s (it reads 1 as 2), so that is the floor here too.
   const std::string connect_timeout = std::to_string(
-      std::max<long long>(1, static_cast<long long>(options.connect_timeout.count())));
-  const char* const keywords[] = {
-      "connect_timeout",           "keepalives_idle", "keepalives_interval", "keepalives_count",
-      "fallback_application_name", "dbname",          "client_encoding",     nullptr};
-  const char* const values[] = {connect_timeout.c_str(), "15",   "5",    "3", "connect-auth",
-                                conninfo.c_str(),        "UTF8", nullptr};
-  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+      std::max<long long>(2, static_cast<long long>(options.connect_timeout.count())));
+  const std::array<std::pair<const char*, const char*>, 7> conninfo_defaults{{
+      {"connect_timeout", connect_timeout.c_str()},
+      {"keepalives_idle", "15"},
+      {"keepalives_interval", "5"},
+      {"keepalives_count", "3"},
+      {"fallback_application_name", "connect-auth"},
+      {"dbname", conninfo.c_str()},
+      {"client_encoding", "UTF8"},
+  }};
+  std::array<const char*, conninfo_defaults.size() + 1> keywords{};  // NULL-terminated for libpq
+  std::array<const char*, conninfo_defaults.size() + 1> values{};
+  for (std::size_t i = 0; i < conninfo_defaults.size(); ++i) {
+    keywords[i] = conninfo_defaults[i].first;
+    values[i] = conninfo_defaults[i].second;
+  }
+  PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) return unavailable("cannot connect (out of memory)");
   auto owned = std::unique_ptr<PgConnection>(new PgConnection(conn));
   // libpq's default prints notices and asynchronous errors to stderr. A library must not

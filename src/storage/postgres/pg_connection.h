@@ -30,6 +30,7 @@ namespace connect_auth::storage::postgres {
 
 struct PgConnectOptions {
   // Used when the URL sets no connect_timeout of its own (libpq waits forever by default).
+  // At least 2 s: libpq's own minimum.
   std::chrono::seconds connect_timeout{5};
   // Session settings; 0 turns one off. A lock wait (a row lock held by another node, the
   // change-feed lock) fails after lock_timeout as kStorageUnavailable, like SQLite's busy

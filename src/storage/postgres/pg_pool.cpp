@@ -13,7 +13,7 @@ PgPoolOptions sanitised(PgPoolOptions options) {
 }  // namespace
 
 PgPool::PgPool(std::string url, PgPoolOptions options)
-    : url_(std::move(url)), options_(sanitised(std::move(options))) {}
+    : url_(std::move(url)), options_(sanitised(options)) {}
 
 PgPool::~PgPool() = default;
 

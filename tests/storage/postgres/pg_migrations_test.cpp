@@ -78,6 +78,7 @@ TEST_F(MigrationsTest, ConcurrentMigratorsTakeTurns) {
   }
   std::barrier start(kNodes);
   std::vector<std::future<Result<SchemaVersion>>> results;
+  results.reserve(kNodes);
   for (int i = 0; i < kNodes; ++i) {
     results.push_back(std::async(std::launch::async, [&, i] {
       start.arrive_and_wait();
@@ -164,6 +165,7 @@ TEST_F(SchemaTest, TextKeysCompareAndSortAsBytes) {
   for (const char* id : {"b", "B", "a", "_", "\xc3\xa9"}) ASSERT_TRUE(insert_key(id, 32).ok());
   PgResult r = must(conn_->exec("SELECT api_id FROM api_keys ORDER BY api_id"));
   std::vector<std::string> ids;
+  ids.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) ids.push_back(r.get_text(i, 0));
   EXPECT_EQ(ids, (std::vector<std::string>{"B", "_", "a", "b", "\xc3\xa9"}));
 }
