@@ -70,7 +70,13 @@ std::string redact_uri(std::string_view url, std::size_t rest_at) {
   const std::size_t slash = rest.find('/');
   const std::size_t query_limit =
       slash == std::string_view::npos ? rest.size() : std::min(rest.find('?', slash), rest.size());
-  const std::size_t at = rest.substr(0, query_limit).rfind('@');
+  std::size_t at = rest.substr(0, query_limit).rfind('@');
+  // A password with both '/' and '?' ("u:p/x?y@host") hides its '@' beyond that limit. If what
+  // precedes the first '/' has a ':' (a password or a port) and an '@' follows anywhere, hide
+  // up to it: at worst a port and path are hidden with a query value that held an '@'.
+  if (at == std::string_view::npos && rest.substr(0, slash).find(':') != std::string_view::npos) {
+    at = rest.rfind('@');
+  }
   if (at != std::string_view::npos) {
     const std::string_view userinfo = rest.substr(0, at);
     const std::size_t colon = userinfo.find(':');
