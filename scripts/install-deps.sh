@@ -8,11 +8,12 @@ build_pkgs=(
   cmake ninja-build ccache g++ pkg-config git curl openssl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev libsqlitecpp-dev
-  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcurl4-openssl-dev
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcurl4-openssl-dev libpq-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-jwt-dev
   clang-14 libclang-rt-14-dev python3 python3-requests python3-requests-oauthlib nodejs
+  postgresql-15
 )
 bench_pkgs=(wrk nginx-light procps sqlite3)
 
