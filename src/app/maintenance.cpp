@@ -80,14 +80,16 @@ void Maintenance::rotate_due_keys() {
     if (found != newest.end() && now - found->second < settings_.rotation_seconds) continue;
     auto rotated = domain::rotate_signing_key(
         store_, master_key_, random_, clock_, algorithm,
-        domain::RotationTimes{settings_.publish_delay_seconds, settings_.retire_after_seconds});
+        domain::RotationTimes{settings_.publish_delay_seconds, settings_.retire_after_seconds,
+                              now - settings_.rotation_seconds});
+    if (!rotated && rotated.error().code == ErrorCode::kStorageConflict) continue;  // by another
     if (!rotated) {
       log::warn("maintenance_failed",
                 {{"step", "rotate_signing_key"}, {"reason", rotated.error().description}});
       continue;
     }
-    log::info("signing_key_rotated", {{"algorithm", tokens::algorithm_name(algorithm)},
-                                      {"reason", "schedule"}});
+    log::info("signing_key_rotated",
+              {{"algorithm", tokens::algorithm_name(algorithm)}, {"reason", "schedule"}});
   }
 }
 

@@ -1,5 +1,6 @@
 #include "app/open_store.h"
 
+#include "storage/postgres/pg_store.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store_url.h"
 
@@ -14,9 +15,11 @@ Result<std::unique_ptr<storage::Store>> open_store(std::string_view url) {
       if (!store) return std::move(store).error();
       return std::unique_ptr<storage::Store>(std::move(store).value());
     }
-    case storage::StoreEngine::kPostgres:
-      return make_error(ErrorCode::kInvalidRequest,
-                        "the PostgreSQL storage backend is not available in this build");
+    case storage::StoreEngine::kPostgres: {
+      auto store = storage::postgres::PgStore::open(parsed->location);
+      if (!store) return std::move(store).error();
+      return std::unique_ptr<storage::Store>(std::move(store).value());
+    }
   }
   return make_error(ErrorCode::kInternal, "unknown storage engine");
 }

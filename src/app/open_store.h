@@ -10,7 +10,8 @@
 
 namespace connect_auth::app {
 
-// "sqlite:///abs/path.db" or "sqlite:relative/path.db". Runs pending migrations. Unknown
+// "sqlite:///abs/path.db", "sqlite:relative/path.db" or "postgresql://user@host:port/db?…"
+// (libpq's URI; TLS as sslmode asks). Runs pending migrations. Unknown
 // schemes are an error naming the scheme.
 Result<std::unique_ptr<storage::Store>> open_store(std::string_view url);
 

@@ -76,7 +76,6 @@ Result<std::shared_ptr<const tokens::JwsKey>> make_jws_key(tokens::JwsAlgorithm 
   return make_error(ErrorCode::kInternal, "unknown signing algorithm");
 }
 
-
 bool usable_key(const storage::SigningKey& key, std::int64_t now) {
   // Unknown algorithms (a newer version's keys) are not ours to use; retired keys are gone.
   return tokens::parse_algorithm(key.algorithm).has_value() &&
@@ -122,7 +121,8 @@ SignerChoice choose_signers(const std::vector<storage::SigningKey>& stored, std:
   // stops. Without a scheduled successor an inactive key never signs.
   for (std::size_t i = 0; i < kAlgorithms; ++i) {
     if (signer[i] == nullptr && scheduled[i]) signer[i] = superseded[i];
-    if (signer[i] != nullptr) choice.signer[i] = static_cast<std::size_t>(signer[i] - stored.data());
+    if (signer[i] != nullptr)
+      choice.signer[i] = static_cast<std::size_t>(signer[i] - stored.data());
   }
   return choice;
 }
@@ -356,15 +356,10 @@ Result<std::shared_ptr<const tokens::KeyRing>> AuthCache::load_key_ring() {
 void AuthCache::start_polling(std::chrono::milliseconds interval, const Clock& clock) {
   stop_polling();
   poller_ = std::jthread([this, interval, &clock](std::stop_token stop) {
-    std::mutex wait_mutex;
-    std::condition_variable_any wake;
     std::int64_t last_prune = 0;
     bool failing = false;
     while (!stop.stop_requested()) {
-      {
-        std::unique_lock lock(wait_mutex);
-        wake.wait_for(lock, stop, interval, [] { return false; });
-      }
+      store_.wait_for_changes(interval, stop);  // early when the engine says something changed
       if (stop.stop_requested()) break;
       auto refreshed = refresh();
       if (!refreshed && !failing) {

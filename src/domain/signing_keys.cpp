@@ -84,6 +84,15 @@ Result<RotatedKey> rotate_signing_key(storage::Store& store, const tokens::Maste
   rotated.activates_at = now + times.publish_delay_seconds;
   rotated.retire_others_at = rotated.activates_at + times.retire_after_seconds;
   key->activates_at = rotated.activates_at;
+  if (times.unless_signer_since) {
+    auto done =
+        store.rotate_signing_key_if_due(*key, rotated.retire_others_at, *times.unless_signer_since);
+    if (!done) return std::move(done).error();
+    if (!*done) {
+      return make_error(ErrorCode::kStorageConflict, "another node rotated this key already");
+    }
+    return rotated;
+  }
   if (auto stored = store.rotate_signing_key(*key, rotated.retire_others_at); !stored) {
     return std::move(stored).error();
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -41,6 +42,10 @@ struct RotationTimes {
   // How long the previous keys verify after the new key starts signing: the longest token
   // lifetime plus clock leeway, so every token they signed expires first.
   std::int64_t retire_after_seconds = 0;
+  // A scheduled rotation: skipped (kStorageConflict) when a live signer of the algorithm was
+  // created after this second, i.e. another node rotated first (store: exactly one of
+  // several nodes rotates).
+  std::optional<std::int64_t> unless_signer_since;
 };
 
 struct RotatedKey {

@@ -1,8 +1,10 @@
 // The change feed: how every node's in-memory auth cache learns what changed in the store.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,13 @@ class ChangeFeed {
   // Forgets entries older than the given second (and any entry before them in seq order, so the
   // retained feed has no holes). Appends no change.
   virtual Result<void> prune_changes(std::int64_t keep_after_unix_s) = 0;
+
+  // Returns once an entry may have been appended since the last call (an engine that can tell,
+  // such as PostgreSQL with LISTEN/NOTIFY, returns early), once max_wait has passed, or once
+  // `stop` is requested. The caller polls changes_since after it either way, so a missed
+  // notification costs at most max_wait. The default just waits: the poll alone carries
+  // propagation.
+  virtual void wait_for_changes(std::chrono::milliseconds max_wait, std::stop_token stop);
 };
 
 }  // namespace connect_auth::storage

@@ -149,6 +149,18 @@ Result<void> rotate_signing_key(WriteTransaction& tx, const SigningKey& key,
   return Ok{};
 }
 
+Result<bool> rotate_signing_key_if_due(WriteTransaction& tx, const SigningKey& key,
+                                       std::int64_t retire_others_at_unix_s,
+                                       std::int64_t unless_signer_since_unix_s) {
+  tx.lock_signing_keys(key.algorithm);
+  const auto newest = tx.newest_live_signer_created_at(key.algorithm, key.created_at);
+  if (newest && *newest > unless_signer_since_unix_s) return false;
+  if (auto rotated = rotate_signing_key(tx, key, retire_others_at_unix_s); !rotated) {
+    return std::move(rotated).error();
+  }
+  return true;
+}
+
 Result<void> delete_retired_signing_keys(WriteTransaction& tx, std::int64_t retired_before_unix_s) {
   append_sorted(tx, ChangeKind::kSigningKey,
                 tx.delete_signing_keys_retired_before(retired_before_unix_s));

@@ -54,6 +54,9 @@ Result<void> set_api_key_introspection(WriteTransaction& tx, std::string_view ap
 Result<void> insert_signing_key(WriteTransaction& tx, const SigningKey& key);
 Result<void> rotate_signing_key(WriteTransaction& tx, const SigningKey& key,
                                 std::int64_t retire_others_at_unix_s);
+Result<bool> rotate_signing_key_if_due(WriteTransaction& tx, const SigningKey& key,
+                                       std::int64_t retire_others_at_unix_s,
+                                       std::int64_t unless_signer_since_unix_s);
 Result<void> delete_retired_signing_keys(WriteTransaction& tx, std::int64_t retired_before_unix_s);
 
 // --- refresh tokens

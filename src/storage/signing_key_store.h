@@ -42,6 +42,14 @@ class SigningKeyStore {
   // others in kid order).
   virtual Result<void> rotate_signing_key(const SigningKey& key,
                                           std::int64_t retire_others_at_unix_s) = 0;
+  // A scheduled rotation, done by exactly one of several nodes that find it due at once: like
+  // rotate_signing_key, unless a live signer of the algorithm (active, not retired at
+  // key.created_at) was created after `unless_signer_since_unix_s` — another node rotated
+  // first. Decided under a lock of the algorithm's keys (an advisory lock on PostgreSQL).
+  // Returns whether this call rotated.
+  virtual Result<bool> rotate_signing_key_if_due(const SigningKey& key,
+                                                 std::int64_t retire_others_at_unix_s,
+                                                 std::int64_t unless_signer_since_unix_s) = 0;
   // Deletes keys whose retired_at is before the given second (their tokens have all expired).
   // A kSigningKey change per deleted key, in kid order.
   virtual Result<void> delete_retired_signing_keys(std::int64_t retired_before_unix_s) = 0;

@@ -68,6 +68,11 @@ class SigningKeyStatements {
  public:
   virtual ~SigningKeyStatements() = default;
   virtual void insert_signing_key_row(const SigningKey& key) = 0;
+  // Held until the transaction ends; serialises rotations of one algorithm across nodes.
+  virtual void lock_signing_keys(std::string_view algorithm) = 0;
+  // created_at of the newest key of `algorithm` that is active and not retired at `at_unix_s`.
+  virtual std::optional<std::int64_t> newest_live_signer_created_at(std::string_view algorithm,
+                                                                    std::int64_t at_unix_s) = 0;
   // Every other key of `algorithm` not retired by `at_unix_s`: active = 0, retired_at =
   // min(retired_at, at_unix_s). Returns the kids it changed, in any order.
   virtual std::vector<std::string> retire_other_signing_keys(std::string_view algorithm,

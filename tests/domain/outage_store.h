@@ -68,6 +68,10 @@ class OutageStore final : public storage::Store {
   Result<std::vector<storage::SigningKey>> list_signing_keys() override {
     CA_FORWARD(list_signing_keys());
   }
+  Result<bool> rotate_signing_key_if_due(const storage::SigningKey& k, std::int64_t at,
+                                         std::int64_t since) override {
+    CA_FORWARD(rotate_signing_key_if_due(k, at, since));
+  }
   Result<void> rotate_signing_key(const storage::SigningKey& k, std::int64_t at) override {
     CA_FORWARD(rotate_signing_key(k, at));
   }

@@ -37,6 +37,9 @@ class MockTransaction : public WriteTransaction {
   MOCK_METHOD(bool, delete_api_key_row, (std::string_view), (override));
   MOCK_METHOD(bool, update_api_key_introspection, (std::string_view, bool), (override));
   MOCK_METHOD(void, insert_signing_key_row, (const SigningKey&), (override));
+  MOCK_METHOD(void, lock_signing_keys, (std::string_view), (override));
+  MOCK_METHOD(std::optional<std::int64_t>, newest_live_signer_created_at,
+              (std::string_view, std::int64_t), (override));
   MOCK_METHOD(std::vector<std::string>, retire_other_signing_keys,
               (std::string_view, std::string_view, std::int64_t), (override));
   MOCK_METHOD(std::vector<std::string>, delete_signing_keys_retired_before, (std::int64_t),
@@ -151,6 +154,38 @@ TEST(MutationsTest, RotationFeedsTheNewKeyThenTheRetiredOnesInKidOrder) {
   key.kid = "new";
   key.algorithm = "RS256";
   EXPECT_TRUE(mutations::rotate_signing_key(tx, key, 1'700'000'300).ok());
+}
+
+TEST(MutationsTest, ScheduledRotationLocksThenSkipsWhenAnotherNodeRotatedFirst) {
+  NiceMock<MockTransaction> tx;
+  SigningKey key;
+  key.kid = "new";
+  key.algorithm = "RS256";
+  key.created_at = 1'700'000'500;
+  {
+    InSequence order;
+    EXPECT_CALL(tx, lock_signing_keys(std::string_view("RS256")));
+    EXPECT_CALL(tx, newest_live_signer_created_at(std::string_view("RS256"), 1'700'000'500))
+        .WillOnce(Return(1'700'000'401));
+  }
+  EXPECT_CALL(tx, insert_signing_key_row(_)).Times(0);
+  EXPECT_CALL(tx, append_change(_, _)).Times(0);
+  const auto skipped = mutations::rotate_signing_key_if_due(tx, key, 1'700'000'900, 1'700'000'400);
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_FALSE(*skipped);
+}
+
+TEST(MutationsTest, ScheduledRotationRotatesWhenTheNewestSignerIsOlder) {
+  NiceMock<MockTransaction> tx;
+  SigningKey key;
+  key.kid = "new";
+  key.algorithm = "RS256";
+  ON_CALL(tx, newest_live_signer_created_at(_, _)).WillByDefault(Return(1'700'000'000));
+  EXPECT_CALL(tx, insert_signing_key_row(_));
+  EXPECT_CALL(tx, append_change(ChangeKind::kSigningKey, std::string_view("new")));
+  const auto rotated = mutations::rotate_signing_key_if_due(tx, key, 1'700'000'900, 1'700'000'400);
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_TRUE(*rotated);
 }
 
 RefreshTokenStatus current_token_of_generation(std::int64_t generation) {

@@ -115,7 +115,47 @@ TYPED_TEST_P(StoreConcurrencyTest, FailureCountsFromSeveralNodesAreNeverLost) {
   for (const FailureCount& c : *counts) EXPECT_EQ(c.count, kThreads * kPerThread);
 }
 
+// A scheduled rotation found due by every node at once is done by exactly one of them.
+TYPED_TEST_P(StoreConcurrencyTest, ExactlyOneNodeRotatesADueSigningKey) {
+  SigningKey old;
+  old.kid = "old";
+  old.algorithm = "RS256";
+  old.sealed_material = {1, 2, 3};
+  old.created_at = kStartTime - 10 * 86'400;
+  ASSERT_TRUE(this->nodes_[0]->insert_signing_key(old).ok());
+
+  constexpr int kThreads = 6;
+  std::atomic<int> rotated{0};
+  std::atomic<int> failures{0};
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      SigningKey key = old;
+      key.kid = "new-" + std::to_string(t);
+      key.created_at = kStartTime;
+      key.activates_at = kStartTime + 5;
+      start.arrive_and_wait();
+      auto done =
+          this->nodes_[t % StoreConcurrencyTest<TypeParam>::kNodes]->rotate_signing_key_if_due(
+              key, kStartTime + 3600, kStartTime - 86'400);
+      if (!done.ok()) {
+        ++failures;
+      } else if (*done) {
+        ++rotated;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(rotated.load(), 1);
+  auto keys = this->nodes_[1]->list_signing_keys();
+  ASSERT_TRUE(keys.ok()) << keys.error().description;
+  EXPECT_EQ(keys->size(), 2u);  // the old key (now retiring) and exactly one successor
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConcurrencyTest, FeedPollerNeverSkipsAnEntryUnderConcurrentWriters,
-                            FailureCountsFromSeveralNodesAreNeverLost);
+                            FailureCountsFromSeveralNodesAreNeverLost,
+                            ExactlyOneNodeRotatesADueSigningKey);
 
 }  // namespace connect_auth::storage::conformance

@@ -49,6 +49,11 @@ Error error_from_fault(const PgFault& fault, const ErrorText& text) {
   if (s == "40001") return unavailable("the transaction conflicted with another; try again");
   if (s == "40P01") return unavailable("deadlock detected; try again");
   if (in_class(s, "40")) return unavailable("the transaction was rolled back");
+  // character_not_in_repertoire, untranslatable_character: a text value (never a key, which
+  // travels as bytes) holds a NUL byte or invalid UTF-8. The caller's input, not our fault.
+  if (s == "22021" || s == "22P05") {
+    return make_error(ErrorCode::kInvalidRequest, "text must be valid UTF-8 without NUL bytes");
+  }
   if (s == "55P03") return unavailable("a lock wait timed out");
   if (s == "57014") return unavailable("a statement timed out");
   if (s == "25006") return unavailable("the server is read-only");

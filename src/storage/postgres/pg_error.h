@@ -8,17 +8,10 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "storage/error_texts.h"
 #include "storage/postgres/redact_url.h"  // redact_url(): every printed URL goes through it
 
 namespace connect_auth::storage::postgres {
-
-// What the calling operation calls its failures, e.g. {"api key not found",
-// "api key already exists"}. `missing_reference` names what a foreign key pointed to.
-struct ErrorText {
-  std::string_view not_found = "record not found";
-  std::string_view conflict = "record already exists";
-  std::string_view missing_reference = "referenced record not found";
-};
 
 // One failed command as libpq reported it.
 struct PgFault {

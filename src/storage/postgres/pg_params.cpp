@@ -11,6 +11,7 @@ constexpr unsigned int kUnknownOid = 0;
 constexpr unsigned int kBoolOid = 16;
 constexpr unsigned int kByteaOid = 17;
 constexpr unsigned int kInt8Oid = 20;
+constexpr unsigned int kTextOid = 25;
 
 constexpr int kTextFormat = 0;
 constexpr int kBinaryFormat = 1;
@@ -32,7 +33,14 @@ void PgParams::add(unsigned int type, const char* data, std::size_t length, int 
 }
 
 PgParams& PgParams::text(std::string_view value) {
-  add(kUnknownOid, value.data(), value.size(), kTextFormat);
+  // Binary format, with its length: libpq reads a text-format value up to its first NUL, which
+  // would turn "name\0x" into "name". The server checks the bytes are UTF-8 without NUL.
+  add(kTextOid, value.data(), value.size(), kBinaryFormat);
+  return *this;
+}
+
+PgParams& PgParams::key(std::string_view value) {
+  add(kByteaOid, value.data(), value.size(), kBinaryFormat);
   return *this;
 }
 

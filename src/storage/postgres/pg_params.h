@@ -22,10 +22,13 @@ class PgParams {
   PgParams(PgParams&&) = delete;
   PgParams& operator=(PgParams&&) = delete;
 
-  // Type left to the server (OID 0), so one text value can fill a text, a bigint or any other
-  // column, as a literal would. PostgreSQL text holds no NUL byte: such a value fails as a
-  // data exception (kInternal), it is never truncated.
+  // A text value, sent with its length (never cut at a NUL). The server refuses a NUL byte or
+  // invalid UTF-8 as a data exception; keys that may hold such bytes go through key().
   PgParams& text(std::string_view value);
+  // A text key (user name, api id, guid, kid, jti, feed ref) as the exact bytes of a BYTEA
+  // column: PostgreSQL text cannot hold a NUL byte or invalid UTF-8, and the store's contract
+  // is that keys compare, order and round-trip as exact bytes, as on SQLite.
+  PgParams& key(std::string_view value);
   PgParams& int64(std::int64_t value);                   // int8
   PgParams& boolean(bool value);                         // bool
   PgParams& bytes(std::span<const std::uint8_t> value);  // bytea, binary format

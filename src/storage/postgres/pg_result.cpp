@@ -127,6 +127,11 @@ bool PgResult::get_bool(int row, int column) const {
   throw MalformedRow("boolean column holds no boolean");
 }
 
+std::string PgResult::get_key(int row, int column) const {
+  const std::vector<std::uint8_t> bytes = get_bytes(row, column);
+  return {bytes.begin(), bytes.end()};
+}
+
 std::vector<std::uint8_t> PgResult::get_bytes(int row, int column) const {
   check_cell(row, column);
   if (type_of(column) != kByteaOid) throw MalformedRow("expected a bytea column");

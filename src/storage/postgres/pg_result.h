@@ -57,6 +57,7 @@ class PgResult {
   std::string get_text(int row, int column) const;                 // text, varchar, char, name
   bool get_bool(int row, int column) const;                        // boolean
   std::vector<std::uint8_t> get_bytes(int row, int column) const;  // bytea, zero bytes kept
+  std::string get_key(int row, int column) const;  // a text key stored as bytea (PgParams::key)
 
   // A bytea of exactly N bytes (a 32-byte hash); another length throws MalformedRow.
   template <std::size_t N>

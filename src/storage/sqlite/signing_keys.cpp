@@ -32,6 +32,15 @@ Result<void> SqliteStore::rotate_signing_key(const SigningKey& key,
   });
 }
 
+Result<bool> SqliteStore::rotate_signing_key_if_due(const SigningKey& key,
+                                                    std::int64_t retire_others_at_unix_s,
+                                                    std::int64_t unless_signer_since_unix_s) {
+  return runner_->write<bool>(kSigningKeyText, [&](WriteTransaction& tx) {
+    return mutations::rotate_signing_key_if_due(tx, key, retire_others_at_unix_s,
+                                                unless_signer_since_unix_s);
+  });
+}
+
 Result<void> SqliteStore::delete_retired_signing_keys(std::int64_t retired_before_unix_s) {
   return runner_->write<void>(kSigningKeyText, [&](WriteTransaction& tx) {
     return mutations::delete_retired_signing_keys(tx, retired_before_unix_s);
@@ -54,6 +63,21 @@ void SqliteWriteTransaction::insert_signing_key_row(const SigningKey& key) {
   }
   st.bind(7, key.activates_at);
   st.exec();
+}
+
+void SqliteWriteTransaction::lock_signing_keys(std::string_view) {
+  // Nothing to do: the write transaction holds SQLite's one write lock.
+}
+
+std::optional<std::int64_t> SqliteWriteTransaction::newest_live_signer_created_at(
+    std::string_view algorithm, std::int64_t at_unix_s) {
+  SQLite::Statement st(db_,
+                       "SELECT max(created_at) FROM signing_keys WHERE algorithm = ?1 "
+                       "AND active = 1 AND (retired_at IS NULL OR retired_at > ?2)");
+  bind_text(st, 1, algorithm);
+  st.bind(2, at_unix_s);
+  if (!st.executeStep() || st.isColumnNull(0)) return std::nullopt;
+  return int_at(st, 0);
 }
 
 std::vector<std::string> SqliteWriteTransaction::retire_other_signing_keys(

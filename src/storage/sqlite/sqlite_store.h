@@ -64,6 +64,9 @@ class SqliteStore final : public Store {
   Result<std::vector<SigningKey>> list_signing_keys() override;
   Result<void> rotate_signing_key(const SigningKey& key,
                                   std::int64_t retire_others_at_unix_s) override;
+  Result<bool> rotate_signing_key_if_due(const SigningKey& key,
+                                         std::int64_t retire_others_at_unix_s,
+                                         std::int64_t unless_signer_since_unix_s) override;
   Result<void> delete_retired_signing_keys(std::int64_t retired_before_unix_s) override;
 
   // refresh_tokens.cpp

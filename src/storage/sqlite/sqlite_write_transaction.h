@@ -45,6 +45,9 @@ class SqliteWriteTransaction final : public WriteTransaction {
 
   // signing_keys.cpp
   void insert_signing_key_row(const SigningKey& key) override;
+  void lock_signing_keys(std::string_view algorithm) override;
+  std::optional<std::int64_t> newest_live_signer_created_at(std::string_view algorithm,
+                                                            std::int64_t at_unix_s) override;
   std::vector<std::string> retire_other_signing_keys(std::string_view algorithm,
                                                      std::string_view keep_kid,
                                                      std::int64_t at_unix_s) override;

@@ -122,6 +122,15 @@ TEST_F(ConnectionTest, TextParametersAreExactBytesAndNeverSql) {
     EXPECT_EQ(r.get_text(0, 0), value);
     EXPECT_EQ(r.get_int64(0, 1), static_cast<std::int64_t>(value.size()));
   }
+  // A NUL byte or invalid UTF-8 is refused as the caller's input, never cut short: libpq's
+  // text format would have sent "name" for "name\0x" and matched another row.
+  for (const std::string value : {std::string("name\0x", 6), std::string("n\xff")}) {
+    PgParams p;
+    p.text(value);
+    auto r = conn->exec("SELECT $1::text", p);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidRequest);
+  }
 }
 
 TEST_F(ConnectionTest, TypedGettersRefuseTypeSurprises) {

@@ -41,8 +41,14 @@ TEST(PgErrorMapping, TransientFaultsAreUnavailable) {
 }
 
 TEST(PgErrorMapping, BugsAreInternal) {
-  for (const char* s : {"42601", "42P01", "42703", "22P02", "22021", "25P02", "0A000", ""}) {
+  for (const char* s : {"42601", "42P01", "42703", "22P02", "25P02", "0A000", ""}) {
     EXPECT_EQ(error_from_fault({s}, kText).code, ErrorCode::kInternal) << s;
+  }
+}
+
+TEST(PgErrorMapping, TextThatIsNotUtf8IsTheCallersInput) {
+  for (const char* s : {"22021", "22P05"}) {
+    EXPECT_EQ(error_from_fault({s}, kText).code, ErrorCode::kInvalidRequest) << s;
   }
 }
 

@@ -144,7 +144,7 @@ class SchemaTest : public MigrationsTest {
   Result<PgResult> insert_key(std::string_view api_id, std::size_t hash_size) {
     const std::vector<std::uint8_t> hash(hash_size, 0);
     PgParams p;
-    p.text(api_id).int64(user_id_).bytes(hash);
+    p.key(api_id).int64(user_id_).bytes(hash);
     return conn_->exec(
         "INSERT INTO api_keys (api_id, user_id, secret_hash, generation, created_at, updated_at)"
         " VALUES ($1, $2, $3, 1, 0, 0)",
@@ -166,8 +166,18 @@ TEST_F(SchemaTest, TextKeysCompareAndSortAsBytes) {
   PgResult r = must(conn_->exec("SELECT api_id FROM api_keys ORDER BY api_id"));
   std::vector<std::string> ids;
   ids.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) ids.push_back(r.get_text(i, 0));
+  for (int i = 0; i < r.rows(); ++i) ids.push_back(r.get_key(i, 0));
   EXPECT_EQ(ids, (std::vector<std::string>{"B", "_", "a", "b", "\xc3\xa9"}));
+  // Keys are bytes: a NUL byte or invalid UTF-8 is kept, never cut short or refused.
+  const std::string odd("K\0x\xff", 4);
+  ASSERT_TRUE(insert_key(odd, 32).ok());
+  PgParams by_id;
+  by_id.key(odd);
+  EXPECT_EQ(must(conn_->exec("SELECT api_id FROM api_keys WHERE api_id = $1", by_id)).get_key(0, 0),
+            odd);
+  PgParams cut;
+  cut.key("K");
+  EXPECT_EQ(must(conn_->exec("SELECT api_id FROM api_keys WHERE api_id = $1", cut)).rows(), 0);
 }
 
 TEST_F(SchemaTest, HashesMustHave32Bytes) {
