@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "http/error_response.h"
+#include "transport/framing_checks.h"
 
 namespace connect_auth::transport {
 namespace {
@@ -109,17 +110,6 @@ void append_number(std::string& out, std::uint64_t value) {
   char digits[24];
   auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), value);
   out.append(digits, end);
-}
-
-// RFC 9112 §5.2: obs-fold is not allowed in requests; Beast 1.81 silently joins folded lines, so
-// we look for it in the raw bytes of the header section. Beast consumes header bytes one complete
-// field at a time, so a fold (CRLF followed by SP/HTAB) never straddles two scanned pieces.
-bool has_obs_fold(std::string_view raw) noexcept {
-  for (std::size_t pos = raw.find('\n'); pos != std::string_view::npos && pos + 1 < raw.size();
-       pos = raw.find('\n', pos + 1)) {
-    if (raw[pos + 1] == ' ' || raw[pos + 1] == '\t') return true;
-  }
-  return false;
 }
 
 // Header names and values the application hands us must not be able to split the response.
@@ -576,10 +566,10 @@ class Session final : public SessionBase,
     return http::Responder([self = this->shared_from_this(),
                             number = request_number_](http::Response response) mutable {
       auto& context = self->worker_.context();
-      asio::post(context, [self = std::move(self), number,
-                           response = std::move(response)]() mutable {
-        self->complete_deferred(number, std::move(response));
-      });
+      asio::post(context,
+                 [self = std::move(self), number, response = std::move(response)]() mutable {
+                   self->complete_deferred(number, std::move(response));
+                 });
     });
   }
 
@@ -694,6 +684,7 @@ class Session final : public SessionBase,
           buffer_.consume(used);
         }
         if (ec == bhttp::error::need_more || (!ec && !parser_->is_header_done())) {
+          if (refuse_bare_lf()) return;
           // Beast bounds each piece it looks at; the cap is on the whole section.
           if (header_bytes_ + buffer_.size() > limits_.header_bytes) {
             send_error(parse_error(bhttp::error::header_limit, limits_));
@@ -735,6 +726,8 @@ class Session final : public SessionBase,
       const std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
       if (ec == bhttp::error::need_more) {
+        // Only a chunk-size line or the trailer section can leave bytes unparsed here.
+        if (parser_->chunked() && refuse_bare_lf()) return;
         ec = {};
         read_more();
         return;
@@ -744,6 +737,15 @@ class Session final : public SessionBase,
         return;
       }
     }
+  }
+
+  // Answers 400 when the bytes Beast waits on contain a line ended by a bare LF: it would only
+  // ever wait for a CRLF, and the client for an answer, until the read timeout.
+  bool refuse_bare_lf() {
+    const auto pending = buffer_.data();
+    if (!has_bare_lf({static_cast<const char*>(pending.data()), pending.size()})) return false;
+    send_error(parse_error(bhttp::error::bad_line_ending, limits_));
+    return true;
   }
 
   // Checks on the header section that Beast 1.81 does not make itself.

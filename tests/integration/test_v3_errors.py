@@ -135,6 +135,27 @@ class TokenEndpointErrors(ServerTestCase):
                     tls.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
                     tls.recv(100)
 
+    def test_bare_lf_line_ends_are_400_at_once(self):
+        # The read timeout is 10 s: an answer within 3 s is the refusal, not the timeout.
+        context = ssl.create_default_context(cafile=self.server.cert_path)
+        chunked = b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for request in (b"GET /health/live HTTP/1.1\r\nHost: x\r\n\n", chunked + b"5\nhello",
+                        chunked + b"0\r\n\n"):
+            with self.subTest(request=request):
+                start = time.monotonic()
+                with socket.create_connection(("127.0.0.1", self.server.port), timeout=3) as raw:
+                    with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                        tls.sendall(request)
+                        data = b""
+                        while b"\r\n\r\n" not in data:
+                            chunk = tls.recv(4096)
+                            if not chunk:
+                                break
+                            data += chunk
+                self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data[:200])
+                self.assertIn(b"Connection: close", data)
+                self.assertLess(time.monotonic() - start, 3)
+
     def test_keep_alive_and_pipelining(self):
         context = ssl.create_default_context(cafile=self.server.cert_path)
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=5) as raw:
