@@ -44,6 +44,7 @@
 
 #include "http/error_response.h"
 #include "transport/framing_checks.h"
+#include "transport/response_headers.h"
 
 namespace connect_auth::transport {
 namespace {
@@ -110,30 +111,6 @@ void append_number(std::string& out, std::uint64_t value) {
   char digits[24];
   auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), value);
   out.append(digits, end);
-}
-
-// Header names and values the application hands us must not be able to split the response.
-bool is_token(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (c <= 0x20 || c >= 0x7f) return false;
-    if (std::strchr("\"(),/:;<=>?@[\\]{}", c) != nullptr) return false;
-  }
-  return true;
-}
-
-bool is_field_value(std::string_view s) noexcept {
-  for (unsigned char c : s) {
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
-  }
-  return true;
-}
-
-// Framing headers belong to the transport; one set by a handler would contradict ours.
-bool is_framing_header(std::string_view name) noexcept {
-  return http::iequals(name, "Content-Length") || http::iequals(name, "Transfer-Encoding") ||
-         http::iequals(name, "Connection") || http::iequals(name, "X-Request-Id") ||
-         http::iequals(name, "Date");
 }
 
 Error parse_error(const error_code& ec, const Limits& limits) {
@@ -898,12 +875,13 @@ class Session final : public SessionBase,
     out_.append(reason.data(), reason.size());
     out_.append("\r\nDate: ");
     out_.append(worker_.http_date());
+    append_security_headers(out_, kTls);
     if (!response_.content_type.empty()) {
       out_.append("\r\nContent-Type: ");
       out_.append(response_.content_type);
     }
     for (const auto& [name, value] : response_.headers) {
-      if (is_framing_header(name)) continue;
+      if (is_transport_header(name)) continue;
       out_.append("\r\n");
       out_.append(name);
       out_.append(": ");

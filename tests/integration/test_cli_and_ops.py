@@ -132,7 +132,11 @@ class PlainHttpOnRequest(ServerTestCase):
         self.assertTrue(self.server.url.startswith("http://"))
         _, api_id, secret = self.server.seed()
         token = self.server.token(api_id, secret)
-        self.assertEqual(self.server.accounts(token)[0], 200)
+        status, headers, _ = self.server.accounts(token)
+        self.assertEqual(status, 200)
+        # HSTS is for HTTPS answers only (RFC 6797 §7.2); nosniff goes on every answer.
+        self.assertNotIn("strict-transport-security", headers)
+        self.assertEqual(headers.get("x-content-type-options"), "nosniff")
 
 
 class ConfiguredLifetimeAndIssuer(ServerTestCase):

@@ -135,6 +135,18 @@ class TokenEndpointErrors(ServerTestCase):
                     tls.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
                     tls.recv(100)
 
+    def test_security_headers_on_every_https_answer(self):
+        answers = [self.post(headers=[("user", self.credential)]),
+                   self.post(headers=[("user", b64("X" * 25 + ":wrong"))]),
+                   self.post(path="/nowhere", method="GET"),
+                   self.post(headers=[("Host", "a"), ("Host", "b")])]
+        self.server.secrets_seen.add(json.loads(answers[0][2])["access_token"])
+        self.assertEqual([status for status, _, _ in answers], [200, 401, 404, 400])
+        for status, headers, _ in answers:
+            with self.subTest(status=status):
+                self.assertEqual(headers.get("strict-transport-security"), "max-age=31536000")
+                self.assertEqual(headers.get("x-content-type-options"), "nosniff")
+
     def test_bare_lf_line_ends_are_400_at_once(self):
         # The read timeout is 10 s: an answer within 3 s is the refusal, not the timeout.
         context = ssl.create_default_context(cafile=self.server.cert_path)
