@@ -205,7 +205,7 @@ class BearerErrors(ServerTestCase):
         token = self.server.token(self.api_id, self.secret)
         header, payload, signature = token.split(".")
         none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
-        cases = [[], [("Authorization", "Bearer")], [("Authorization", "Bearer ")],
+        cases = [[("Authorization", "Bearer")], [("Authorization", "Bearer ")],
                  [("Authorization", "Token " + token)], [("Authorization", token)],
                  [("Authorization", "Bearer " + header + "." + payload)],
                  [("Authorization", "Bearer " + header + "." + payload + ".")],
@@ -216,6 +216,12 @@ class BearerErrors(ServerTestCase):
         for headers in cases:
             with self.subTest(headers=str(headers)[:60]):
                 self.assert_invalid_token(headers)
+
+    def test_no_credentials_get_the_challenge_without_an_error_code(self):
+        # RFC 6750 §3.1: a request without any authentication information is no invalid token.
+        status, headers, _ = self.server.request("GET", "/rest/v3/accounts")
+        self.assertEqual(status, 401)
+        self.assertEqual(headers["www-authenticate"], 'Bearer realm="connect-auth"')
 
     def test_duplicate_authorization_is_400(self):
         token = self.server.token(self.api_id, self.secret)
