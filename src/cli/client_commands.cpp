@@ -54,6 +54,15 @@ std::string env_or(const char* name, const std::string& fallback) {
 // an unreachable server "unavailable" (5).
 int report_client_error(const api::Error& error) {
   std::fprintf(stderr, "error: %s\n", error.message().c_str());
+  // curl: "SSL peer certificate or SSH remote key was not OK". A self-signed or private-CA
+  // certificate is the usual cause, and the fix is an option the message should name.
+  if (error.kind == api::Error::Kind::kNetwork &&
+      error.description.find("certificate") != std::string::npos) {
+    std::fprintf(stderr,
+                 "hint: the server's TLS certificate could not be verified. If it is self-signed "
+                 "or from a private CA, trust it with --ca-file PEM_FILE (for a development "
+                 "server: its <data_dir>/tls/dev-cert.pem)\n");
+  }
   switch (error.kind) {
     case api::Error::Kind::kOAuth:
     case api::Error::Kind::kUsage: return kExitUsage;
@@ -69,7 +78,15 @@ Result<std::pair<std::string, std::string>> local_server(const GlobalOptions& op
   auto config = build_config(options);
   if (!config) return std::move(config).error();
   const bool tls = !config->server.insecure_http;
-  std::string url = std::string(tls ? "https://" : "http://") + config->server.listen;
+  auto listen = config::parse_listen(config->server.listen);
+  if (!listen) return std::move(listen).error();
+  auto [host, port] = *listen;
+  // A wildcard address is where the server listens, not one to connect to (nor one its
+  // development certificate names): the server is reached on loopback.
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  std::string url = std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port);
   std::string ca;
   const fs::path dev_cert = config->tls_dir() / "dev-cert.pem";
   std::error_code ec;

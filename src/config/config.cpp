@@ -129,6 +129,13 @@ const std::vector<KeySpec>& schema() {
 #undef CA_INT
 #undef CA_BOOL
 
+bool is_other_variable(std::string_view name) {
+  for (const VariableDoc& variable : other_variables()) {
+    if (variable.env == name) return true;
+  }
+  return false;
+}
+
 std::string env_name(const std::string& key) {
   std::string name = "CONNECT_AUTH_";
   for (char c : key) name.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(c)));
@@ -229,6 +236,17 @@ Result<void> validate(Config& config) {
 
 }  // namespace
 
+const std::vector<VariableDoc>& other_variables() {
+  static const std::vector<VariableDoc> variables = {
+      {"CONNECT_AUTH_CONFIG", "The TOML configuration file, like --config."},
+      {"CONNECT_AUTH_API_ID", "`token`/`call`: the API key's id, like --api-id."},
+      {"CONNECT_AUTH_API_SECRET",
+       "`token`/`call`: the API key's secret (or --api-secret-file; never a flag)."},
+      {"CONNECT_AUTH_USER_NAME", "`token`/`call`: log in as this user, like --user-name."},
+  };
+  return variables;
+}
+
 Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen) {
   const Error bad =
       config_error("server.listen must be HOST:PORT or [IPv6]:PORT (got '" + listen + "')");
@@ -293,7 +311,7 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file,
     auto eq = entry.find('=');
     std::string name = entry.substr(0, eq);
     std::string value = eq == std::string::npos ? "" : entry.substr(eq + 1);
-    if (name == "CONNECT_AUTH_CONFIG") continue;  // names the file, read by the caller
+    if (is_other_variable(name)) continue;  // read by the command line, not configuration
     const KeySpec* spec = nullptr;
     for (const KeySpec& candidate : schema()) {
       if (env_name(candidate.key) == name) spec = &candidate;

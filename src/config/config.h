@@ -126,6 +126,16 @@ struct KeyDoc {
 // Every key with its environment variable, type, default and one line of documentation.
 std::vector<KeyDoc> describe_keys();
 
+// The CONNECT_AUTH_* environment variables that are not configuration keys: the name of the
+// configuration file, and the credentials of `connect-auth token` and `call`, which the command
+// line reads itself and no Config ever holds. load_config passes over exactly these; any other
+// unknown CONNECT_AUTH_* variable is an error that names it.
+struct VariableDoc {
+  std::string env;
+  std::string doc;
+};
+const std::vector<VariableDoc>& other_variables();
+
 // Splits "HOST:PORT" or "[IPv6]:PORT".
 Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen);
 

@@ -3,6 +3,7 @@ only on request, configuration errors, graceful shutdown."""
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 import shutil
@@ -107,6 +108,29 @@ class Cli(unittest.TestCase):
             readme = f.read()
         for k in keys:
             self.assertIn("`%s`" % k["env"], readme, "README does not document " + k["key"])
+
+
+    def test_every_readme_variable_is_accepted(self):
+        # Each CONNECT_AUTH_* name the README mentions is a configuration key, or one of the
+        # other variables `config keys` lists, which the configuration loader accepts.
+        readme_path = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+        with open(readme_path, encoding="utf-8") as f:
+            named = set(re.findall(r"CONNECT_AUTH_[A-Z0-9][A-Z0-9_]*", f.read()))
+        keys = {k["env"] for k in json.loads(self.run_cli("--json", "config", "keys").stdout)}
+        listing = self.run_cli("config", "keys").stdout
+        others = named - keys
+        self.assertEqual(others, {"CONNECT_AUTH_CONFIG", "CONNECT_AUTH_API_ID",
+                                  "CONNECT_AUTH_API_SECRET", "CONNECT_AUTH_USER_NAME"})
+        empty_file = os.path.join(self.dir, "empty.toml")
+        open(empty_file, "w").close()
+        for name in sorted(others):
+            with self.subTest(variable=name):
+                self.assertIn("`%s`" % name, listing)
+                value = empty_file if name == "CONNECT_AUTH_CONFIG" else "some value"
+                out = subprocess.run([BINARY, "--data-dir", self.dir, "config", "check"],
+                                     capture_output=True, text=True, timeout=30,
+                                     env=dict(self.env, **{name: value}))
+                self.assertEqual(out.returncode, 0, out.stderr)
 
 
 class MasterKeyMismatch(unittest.TestCase):
