@@ -36,6 +36,8 @@ struct Config {
     std::int64_t keepalive_timeout_ms = 60'000;
     std::int64_t shutdown_grace_ms = 10'000;
     std::int64_t max_connections = 10'000;
+    std::int64_t max_connections_per_source = 0;  // 0: a quarter of max_connections
+    std::int64_t effective_max_connections_per_source() const;
   } limits;
 
   struct Tokens {

@@ -45,6 +45,7 @@
 #include "http/error_response.h"
 #include "transport/framing_checks.h"
 #include "transport/response_headers.h"
+#include "transport/source_limiter.h"
 
 namespace connect_auth::transport {
 namespace {
@@ -307,6 +308,7 @@ struct Shared {
   // Connection: close, before the workers get to run their drain.
   std::atomic<bool> stopping{false};
   std::string id_prefix;  // random per server instance, so ids differ across restarts
+  std::unique_ptr<SourceLimiter> sources;  // limits.max_connections_per_source
 };
 
 class SessionBase {
@@ -471,14 +473,16 @@ class Session final : public SessionBase,
   using Stream = std::conditional_t<kTls, asio::ssl::stream<tcp::socket>, tcp::socket>;
 
  public:
-  Session(Worker& worker, tcp::socket socket)
+  // `slot`: this connection's place in its source's count; its source is the peer's address.
+  Session(Worker& worker, tcp::socket socket, SourceLimiter::Slot slot)
       : worker_(worker),
         shared_(worker.shared()),
         limits_(shared_.options.limits),
         stream_(make_stream(std::move(socket))),
         // Room for a full header section plus one body read; the parser consumes body bytes as
         // they arrive, so only a header section (or a chunk-size line) can fill it.
-        buffer_(limits_.header_bytes + kBodyReadSize) {
+        buffer_(limits_.header_bytes + kBodyReadSize),
+        slot_(std::move(slot)) {
     worker_.add(this);
   }
 
@@ -487,19 +491,13 @@ class Session final : public SessionBase,
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // `peer` comes from accept(), which saves a getpeername() per connection.
-  void start(const tcp::endpoint& peer) {
+  void start() {
     const auto now = Clock::now();
     connected_at_ = now;
     if (worker_.draining()) {
       close_now();
       return;
     }
-    asio::ip::address address = peer.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    }
-    remote_ = address.to_string();
 
     if constexpr (kTls) {
       phase_ = Phase::kHandshake;
@@ -779,7 +777,7 @@ class Session final : public SessionBase,
     }
     request.headers = request_.headers;
     request.body = request_.body;
-    request.remote_address = remote_;
+    request.remote_address = slot_.source();
     request.request_id = assign_request_id();
     request.deferral = this;
 
@@ -942,7 +940,7 @@ class Session final : public SessionBase,
         request_.start_line_seen ? request_.path() : std::string_view(),
         response_.status,
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_),
-        remote_,
+        slot_.source(),
         request_id_,
     };
     try {
@@ -1019,7 +1017,7 @@ class Session final : public SessionBase,
   std::optional<RequestParser> parser_;
   http::Response response_;
   std::string out_;
-  std::string remote_;
+  SourceLimiter::Slot slot_;  // holds the client's address
   char request_id_storage_[kRequestIdCapacity] = {};
   std::string_view request_id_;
   Phase phase_ = Phase::kIdle;
@@ -1090,6 +1088,15 @@ Result<void> configure_tls(asio::ssl::context& ctx, const TlsFiles& files) {
   return Ok{};
 }
 
+// One spelling per client address: an IPv4 client of a dual-stack socket as plain IPv4.
+std::string source_address(const tcp::endpoint& peer) {
+  asio::ip::address address = peer.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
+}
+
 std::string random_prefix() {
   std::random_device device;
   const std::uint32_t value = device();
@@ -1105,6 +1112,8 @@ class ServerImpl final : public Server {
     shared_.handler = std::move(handler);
     shared_.observer = std::move(observer);
     shared_.id_prefix = random_prefix();
+    shared_.sources =
+        std::make_unique<SourceLimiter>(shared_.options.limits.max_connections_per_source);
   }
 
   ~ServerImpl() override {
@@ -1265,24 +1274,32 @@ class ServerImpl final : public Server {
       do_accept();
       return;
     }
+    // The peer comes from accept(), which saves a getpeername() per connection.
+    SourceLimiter::Slot slot = shared_.sources->acquire(source_address(peer_));
+    if (!slot) {
+      error_code ignored;
+      socket.close(ignored);  // this address holds its share already; everyone else goes on
+      do_accept();
+      return;
+    }
     shared_.connections.fetch_add(1, std::memory_order_relaxed);
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // once per connection, not per response
     const bool tls = shared_.tls.has_value();
-    asio::post(target.context(),
-               [&target, tls, peer = peer_, socket = std::move(socket)]() mutable {
-                 try {
-                   if (tls) {
-                     std::make_shared<Session<true>>(target, std::move(socket))->start(peer);
-                   } else {
-                     std::make_shared<Session<false>>(target, std::move(socket))->start(peer);
-                   }
-                 } catch (const std::exception&) {
-                   // No session took ownership (e.g. SSL_new failed): drop the connection, keep the
-                   // count.
-                   target.shared().connections.fetch_sub(1, std::memory_order_relaxed);
-                 }
-               });
+    asio::post(target.context(), [&target, tls, slot = std::move(slot),
+                                  socket = std::move(socket)]() mutable {
+      try {
+        if (tls) {
+          std::make_shared<Session<true>>(target, std::move(socket), std::move(slot))->start();
+        } else {
+          std::make_shared<Session<false>>(target, std::move(socket), std::move(slot))->start();
+        }
+      } catch (const std::exception&) {
+        // No session took ownership (e.g. SSL_new failed): drop the connection, keep the
+        // count.
+        target.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+      }
+    });
     do_accept();
   }
 

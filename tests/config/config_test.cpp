@@ -74,6 +74,21 @@ TEST_F(ConfigTest, TheClientsOwnVariablesAreNoUnknownKeys) {
   EXPECT_NE(near_miss.error().description.find("CONNECT_AUTH_API_IDS"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ConnectionsPerSourceDefaultToAQuarterOfAll) {
+  auto defaults = load_config(std::nullopt, {}, {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->limits.max_connections_per_source, 0);
+  EXPECT_EQ(defaults->limits.effective_max_connections_per_source(), 2500);
+  auto few = load_config(std::nullopt, {"CONNECT_AUTH_LIMITS_MAX_CONNECTIONS=2"}, {});
+  ASSERT_TRUE(few.ok());
+  EXPECT_EQ(few->limits.effective_max_connections_per_source(), 1);  // never 0: no cap at all
+  auto set = load_config(std::nullopt, {"CONNECT_AUTH_LIMITS_MAX_CONNECTIONS_PER_SOURCE=64"}, {});
+  ASSERT_TRUE(set.ok()) << set.error().description;
+  EXPECT_EQ(set->limits.effective_max_connections_per_source(), 64);
+  EXPECT_FALSE(
+      load_config(std::nullopt, {"CONNECT_AUTH_LIMITS_MAX_CONNECTIONS_PER_SOURCE=-1"}, {}).ok());
+}
+
 TEST_F(ConfigTest, UnknownKeysAreNamed) {
   auto bad_file = load_config(write("[server]\nlisten_address = \"x\"\n"), {}, {});
   ASSERT_FALSE(bad_file.ok());

@@ -7,9 +7,10 @@ import re
 import subprocess
 import tempfile
 import shutil
+import ssl
 import unittest
 
-from harness import BINARY, Server, ServerTestCase, b64
+from harness import BINARY, Client, Server, ServerTestCase, b64, wait_until
 
 COMMANDS = [[], ["serve"], ["account"], ["account", "create"], ["account", "list"],
             ["account", "activate"], ["account", "deactivate"], ["user"], ["user", "create"],
@@ -181,6 +182,40 @@ class ConfiguredLifetimeAndIssuer(ServerTestCase):
         self.assertEqual(claims["iss"], "https://auth.example.test")
         self.assertEqual(claims["exp"] - claims["iat"], 600)
         self.assertEqual(claims["sub"], api_id)
+
+
+class ConnectionsPerSource(ServerTestCase):
+    server_env = {"CONNECT_AUTH_LIMITS_MAX_CONNECTIONS_PER_SOURCE": "3"}
+
+    def test_one_address_cannot_hold_every_connection(self):
+        held = [Client(self.server, "127.0.0.1") for _ in range(3)]
+        try:
+            for client in held:
+                self.assertEqual(client.request("GET", "/health/live")[0], 200)
+            # The fourth from the same address is closed at once (here: during the handshake).
+            with self.assertRaises((ssl.SSLError, OSError)):
+                Client(self.server, "127.0.0.1", timeout=5).request("GET", "/health/live")
+            # Another address is served, and so are the connections already held.
+            other = Client(self.server, "127.0.0.2")
+            self.assertEqual(other.request("GET", "/health/live")[0], 200)
+            other.close()
+            self.assertEqual(held[0].request("GET", "/health/live")[0], 200)
+            # A connection that ends gives its slot back.
+            held.pop().close()
+            took = wait_until(lambda: self.try_live("127.0.0.1"), timeout_s=2.0)
+            self.assertIsNotNone(took, "the freed slot was not given back")
+        finally:
+            for client in held:
+                client.close()
+
+    def try_live(self, source):
+        client = Client(self.server, source, timeout=5)
+        try:
+            return client.request("GET", "/health/live")[0] == 200
+        except (ssl.SSLError, OSError):
+            return False
+        finally:
+            client.close()
 
 
 class StartupFailures(unittest.TestCase):
