@@ -19,60 +19,75 @@ export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 export CCACHE_BASEDIR="$root"
 export CCACHE_NOHASHDIR=true
 
-bash scripts/install-deps.sh test
-
 passed=0
 failed=0
 failures=()
+
+# A stage that failed as a whole (a build, the fuzzers) counts as one failure. Every function
+# here returns 0: under `set -e` a failing stage must never end the script before the summary.
+stage_failed() {
+  failed=$((failed + 1))
+  failures+=("$1")
+  echo "== $1: FAILED" >&2
+}
 
 # Runs one CTest suite; counts its tests from CTest's summary line.
 run_suite() {
   local name=$1 dir=$2
   local log="$dir/ctest-summary.log"
-  set +o errexit
-  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 600) 2>&1 | tee "$log"
-  local rc=${PIPESTATUS[0]}
-  set -o errexit
-  local line total bad
+  local rc=0
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 600) 2>&1 | tee "$log" || rc=$?
+  local line total=0 bad=1
   line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1 || true)
-  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
-  bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
-  if [ -z "$line" ]; then
-    total=0
-    bad=1
+  if [ -n "$line" ]; then
+    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+    bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
   fi
   passed=$((passed + total - bad))
   failed=$((failed + bad))
   if [ "$rc" -ne 0 ] || [ "$bad" -ne 0 ]; then
     failures+=("$name")
-    [ "$bad" -eq 0 ] && failed=$((failed + 1))
+    if [ "$bad" -eq 0 ]; then failed=$((failed + 1)); fi
   fi
+  return 0
 }
 
+# Configures and builds; fails (without ending the script: callers test it) when either step
+# does. A stage whose build failed runs none of its tests, so no stale binary can pass them.
 build() {
   local dir=$1
   shift
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
-  ninja -C "$dir"
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && ninja -C "$dir"
 }
 
+# A dependency that cannot be installed fails the builds that need it; say so and go on.
+if ! bash scripts/install-deps.sh test; then
+  stage_failed "install-deps"
+fi
+
 echo "== release build and tests"
-build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONNECT_AUTH_TESTS=ON -DCONNECT_AUTH_BENCH=ON
-run_suite release build
+if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONNECT_AUTH_TESTS=ON -DCONNECT_AUTH_BENCH=ON
+then
+  run_suite release build
+else
+  stage_failed "release build"
+fi
 
 if [ "$quick" -eq 0 ]; then
   echo "== ASan+UBSan build and tests"
-  build build-asan -DCMAKE_BUILD_TYPE=Debug -DCONNECT_AUTH_SANITIZE=ON -DCONNECT_AUTH_TESTS=ON \
-    -DCONNECT_AUTH_BENCH=OFF
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_suite sanitizers build-asan
+  if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCONNECT_AUTH_SANITIZE=ON \
+    -DCONNECT_AUTH_TESTS=ON -DCONNECT_AUTH_BENCH=OFF; then
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      run_suite sanitizers build-asan
+  else
+    stage_failed "sanitizers build"
+  fi
 
   echo "== fuzzers"
   if bash fuzz/run.sh "${FUZZ_SECONDS:-15}"; then
     passed=$((passed + 1))
   else
-    failed=$((failed + 1))
-    failures+=("fuzzers")
+    stage_failed "fuzzers"
   fi
 fi
 

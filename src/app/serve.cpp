@@ -41,6 +41,8 @@ transport::Limits limits_from(const config::Config::Limits& c) {
   limits.keepalive_timeout = std::chrono::milliseconds(c.keepalive_timeout_ms);
   limits.shutdown_grace = std::chrono::milliseconds(c.shutdown_grace_ms);
   limits.max_connections = static_cast<std::size_t>(c.max_connections);
+  limits.max_connections_per_source =
+      static_cast<std::size_t>(c.effective_max_connections_per_source());
   return limits;
 }
 

@@ -43,6 +43,12 @@ void add_config_commands(CLI::App& app, CommandContext& context) {
         print_line(fmt::format("| `{}` | `{}` | {} | `{}` | {} |", k.key, k.env, k.type,
                                k.default_value, k.doc));
       }
+      print_line("");
+      print_line("Other environment variables (not configuration keys):");
+      print_line("");
+      for (const auto& v : config::other_variables()) {
+        print_line(fmt::format("- `{}`: {}", v.env, v.doc));
+      }
       return kExitOk;
     };
   });

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <variant>
@@ -53,6 +54,10 @@ const std::vector<KeySpec>& schema() {
        "On SIGTERM, time given to in-flight requests before connections are closed."},
       {"limits.max_connections", CA_INT(limits.max_connections), 1, 1'000'000,
        "Concurrent connections; more are closed at once."},
+      {"limits.max_connections_per_source", CA_INT(limits.max_connections_per_source), 0, 1'000'000,
+       "Concurrent connections from one client address; more from it are closed at once while "
+       "other addresses are served. 0: a quarter of limits.max_connections. Behind a proxy every "
+       "connection comes from the proxy: set it to limits.max_connections."},
       {"tokens.clock_skew_seconds", CA_INT(tokens.clock_skew_seconds), 0, 300,
        "Leeway when checking token exp/iat/nbf against this node's clock."},
       {"tokens.v3.lifetime_seconds", CA_INT(tokens.v3.lifetime_seconds), 60, 86'400,
@@ -68,11 +73,11 @@ const std::vector<KeySpec>& schema() {
        "retry); after it, the whole family is revoked. 0: never."},
       {"refresh_token.idle_lifetime_seconds", CA_INT(refresh_token.idle_lifetime_seconds), 60,
        400LL * 86'400, "A refresh token unused this long after it was issued expires."},
-      {"refresh_token.absolute_lifetime_seconds",
-       CA_INT(refresh_token.absolute_lifetime_seconds), 60, 3650LL * 86'400,
+      {"refresh_token.absolute_lifetime_seconds", CA_INT(refresh_token.absolute_lifetime_seconds),
+       60, 3650LL * 86'400,
        "No refresh token of a login is accepted after this (a new password login is needed)."},
-      {"password.argon2_memory_kib", CA_INT(password.argon2_memory_kib), 19 * 1024,
-       4 * 1024 * 1024, "argon2id memory per password hash (KiB); OWASP minimum 19456."},
+      {"password.argon2_memory_kib", CA_INT(password.argon2_memory_kib), 19 * 1024, 4 * 1024 * 1024,
+       "argon2id memory per password hash (KiB); OWASP minimum 19456."},
       {"password.argon2_iterations", CA_INT(password.argon2_iterations), 2, 64,
        "argon2id passes per password hash; OWASP minimum 2."},
       {"password.workers", CA_INT(password.workers), 0, 256,
@@ -103,8 +108,7 @@ const std::vector<KeySpec>& schema() {
        "victim out."},
       {"signing_keys.rotation_days", CA_INT(signing_keys.rotation_days), 0, 3650,
        "Signing keys are rotated when the signing one is this old. 0: only on demand."},
-      {"signing_keys.publish_delay_seconds", CA_INT(signing_keys.publish_delay_seconds), 1,
-       86'400,
+      {"signing_keys.publish_delay_seconds", CA_INT(signing_keys.publish_delay_seconds), 1, 86'400,
        "A new signing key is published (JWKS, every node) this long before it signs."},
       {"store.url", CA_STRING(store.url), 0, 0,
        "Database URL, sqlite:PATH or sqlite:///ABSOLUTE/PATH. Empty: "
@@ -128,6 +132,13 @@ const std::vector<KeySpec>& schema() {
 #undef CA_STRING
 #undef CA_INT
 #undef CA_BOOL
+
+bool is_other_variable(std::string_view name) {
+  for (const VariableDoc& variable : other_variables()) {
+    if (variable.env == name) return true;
+  }
+  return false;
+}
 
 std::string env_name(const std::string& key) {
   std::string name = "CONNECT_AUTH_";
@@ -229,6 +240,17 @@ Result<void> validate(Config& config) {
 
 }  // namespace
 
+const std::vector<VariableDoc>& other_variables() {
+  static const std::vector<VariableDoc> variables = {
+      {"CONNECT_AUTH_CONFIG", "The TOML configuration file, like --config."},
+      {"CONNECT_AUTH_API_ID", "`token`/`call`: the API key's id, like --api-id."},
+      {"CONNECT_AUTH_API_SECRET",
+       "`token`/`call`: the API key's secret (or --api-secret-file; never a flag)."},
+      {"CONNECT_AUTH_USER_NAME", "`token`/`call`: log in as this user, like --user-name."},
+  };
+  return variables;
+}
+
 Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen) {
   const Error bad =
       config_error("server.listen must be HOST:PORT or [IPv6]:PORT (got '" + listen + "')");
@@ -268,6 +290,11 @@ std::string Config::effective_store_url() const {
   return (path.is_absolute() ? "sqlite://" : "sqlite:") + path.string();
 }
 
+std::int64_t Config::Limits::effective_max_connections_per_source() const {
+  if (max_connections_per_source > 0) return max_connections_per_source;
+  return std::max<std::int64_t>(1, max_connections / 4);
+}
+
 std::filesystem::path Config::effective_master_key_file() const {
   if (!secrets.master_key_file.empty()) return secrets.master_key_file;
   return std::filesystem::path(data_dir) / "secrets" / "master.key";
@@ -293,7 +320,7 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file,
     auto eq = entry.find('=');
     std::string name = entry.substr(0, eq);
     std::string value = eq == std::string::npos ? "" : entry.substr(eq + 1);
-    if (name == "CONNECT_AUTH_CONFIG") continue;  // names the file, read by the caller
+    if (is_other_variable(name)) continue;  // read by the command line, not configuration
     const KeySpec* spec = nullptr;
     for (const KeySpec& candidate : schema()) {
       if (env_name(candidate.key) == name) spec = &candidate;

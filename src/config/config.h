@@ -36,6 +36,8 @@ struct Config {
     std::int64_t keepalive_timeout_ms = 60'000;
     std::int64_t shutdown_grace_ms = 10'000;
     std::int64_t max_connections = 10'000;
+    std::int64_t max_connections_per_source = 0;  // 0: a quarter of max_connections
+    std::int64_t effective_max_connections_per_source() const;
   } limits;
 
   struct Tokens {
@@ -125,6 +127,16 @@ struct KeyDoc {
 };
 // Every key with its environment variable, type, default and one line of documentation.
 std::vector<KeyDoc> describe_keys();
+
+// The CONNECT_AUTH_* environment variables that are not configuration keys: the name of the
+// configuration file, and the credentials of `connect-auth token` and `call`, which the command
+// line reads itself and no Config ever holds. load_config passes over exactly these; any other
+// unknown CONNECT_AUTH_* variable is an error that names it.
+struct VariableDoc {
+  std::string env;
+  std::string doc;
+};
+const std::vector<VariableDoc>& other_variables();
 
 // Splits "HOST:PORT" or "[IPv6]:PORT".
 Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen);

@@ -33,7 +33,45 @@ int status_for(ErrorCode code) noexcept {
   return 500;
 }
 
-Response error_response(const Error& error, std::string_view allow) {
+namespace {
+
+constexpr std::string_view kRealm = "connect-auth";
+
+// The one place a WWW-Authenticate challenge is chosen. `credentials_sent`: false when a request
+// for a protected resource carried none at all.
+std::string challenge_for(ErrorCode code, std::string_view description, bool credentials_sent) {
+  if (code == ErrorCode::kInvalidToken && !credentials_sent) {
+    // RFC 6750 §3.1: "If the request lacks any authentication information …, the resource
+    // server SHOULD NOT include an error code or other error information in it."
+    return "Bearer realm=\"" + std::string(kRealm) + "\"";
+  }
+  if (code == ErrorCode::kInvalidToken || code == ErrorCode::kInsufficientScope) {
+    // RFC 6750 §3: the challenge names the error code.
+    std::string challenge = "Bearer error=\"";
+    challenge.append(error_code_name(code));
+    challenge.append("\"");
+    if (!description.empty()) {
+      challenge.append(", error_description=\"");
+      for (char c : description) {
+        // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E.
+        const auto byte = static_cast<unsigned char>(c);
+        if (c != '"' && c != '\\' && byte >= 0x20 && byte < 0x7f) {
+          challenge.push_back(c);
+        }
+      }
+      challenge.append("\"");
+    }
+    return challenge;
+  }
+  if (code == ErrorCode::kInvalidClient) {
+    // RFC 6749 §5.2: a 401 for invalid_client carries a challenge for the scheme the client may
+    // use. We advertise Basic, the standard form of the same credential.
+    return "Basic realm=\"" + std::string(kRealm) + "\"";
+  }
+  return {};
+}
+
+Response build_error_response(const Error& error, std::string_view allow, bool credentials_sent) {
   Response response;
   response.status = status_for(error.code);
   response.content_type = "application/json";
@@ -48,27 +86,9 @@ Response error_response(const Error& error, std::string_view allow) {
   }
 
   std::string_view code_name = error_code_name(error.code);
-  if (error.code == ErrorCode::kInvalidToken || error.code == ErrorCode::kInsufficientScope) {
-    // RFC 6750 §3: the challenge names the error code.
-    std::string challenge = "Bearer error=\"";
-    challenge.append(code_name);
-    challenge.append("\"");
-    if (!description.empty()) {
-      challenge.append(", error_description=\"");
-      for (char c : description) {
-        // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E.
-        const auto byte = static_cast<unsigned char>(c);
-        if (c != '"' && c != '\\' && byte >= 0x20 && byte < 0x7f) {
-          challenge.push_back(c);
-        }
-      }
-      challenge.append("\"");
-    }
+  if (std::string challenge = challenge_for(error.code, description, credentials_sent);
+      !challenge.empty()) {
     response.add_header("WWW-Authenticate", std::move(challenge));
-  } else if (error.code == ErrorCode::kInvalidClient) {
-    // RFC 6749 §5.2: a 401 for invalid_client carries a challenge for the scheme the client may
-    // use. We advertise Basic, the standard form of the same credential.
-    response.add_header("WWW-Authenticate", "Basic realm=\"connect-auth\"");
   }
   if (error.code == ErrorCode::kMethodNotAllowed && !allow.empty()) {
     response.add_header("Allow", std::string(allow));
@@ -86,6 +106,18 @@ Response error_response(const Error& error, std::string_view allow) {
   }
   response.body.push_back('}');
   return response;
+}
+
+}  // namespace
+
+Response error_response(const Error& error, std::string_view allow) {
+  return build_error_response(error, allow, /*credentials_sent=*/true);
+}
+
+Response bearer_required_response() {
+  return build_error_response(make_error(ErrorCode::kInvalidToken, "a bearer token is required"),
+                              {},
+                              /*credentials_sent=*/false);
 }
 
 }  // namespace connect_auth::http

@@ -159,8 +159,9 @@ http::Response handle_v3_token(const EndpointContext& context, const http::Reque
 http::Response handle_v3_accounts(const EndpointContext& context, const http::Request& request) {
   auto authorization = single_header(request, "authorization");
   if (!authorization) return error_response(authorization.error());
+  // RFC 6750 §3.1: no credentials at all is told only that a token is needed (no error code).
+  if (!*authorization) return http::bearer_required_response();
   const Error invalid = make_error(ErrorCode::kInvalidToken, "a valid bearer token is required");
-  if (!*authorization) return error_response(invalid);
   auto token = credentials_for_scheme(**authorization, "Bearer");
   if (!token || token->empty()) return error_response(invalid);
 

@@ -43,6 +43,9 @@
 #include <vector>
 
 #include "http/error_response.h"
+#include "transport/framing_checks.h"
+#include "transport/response_headers.h"
+#include "transport/source_limiter.h"
 
 namespace connect_auth::transport {
 namespace {
@@ -109,41 +112,6 @@ void append_number(std::string& out, std::uint64_t value) {
   char digits[24];
   auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), value);
   out.append(digits, end);
-}
-
-// RFC 9112 §5.2: obs-fold is not allowed in requests; Beast 1.81 silently joins folded lines, so
-// we look for it in the raw bytes of the header section. Beast consumes header bytes one complete
-// field at a time, so a fold (CRLF followed by SP/HTAB) never straddles two scanned pieces.
-bool has_obs_fold(std::string_view raw) noexcept {
-  for (std::size_t pos = raw.find('\n'); pos != std::string_view::npos && pos + 1 < raw.size();
-       pos = raw.find('\n', pos + 1)) {
-    if (raw[pos + 1] == ' ' || raw[pos + 1] == '\t') return true;
-  }
-  return false;
-}
-
-// Header names and values the application hands us must not be able to split the response.
-bool is_token(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (c <= 0x20 || c >= 0x7f) return false;
-    if (std::strchr("\"(),/:;<=>?@[\\]{}", c) != nullptr) return false;
-  }
-  return true;
-}
-
-bool is_field_value(std::string_view s) noexcept {
-  for (unsigned char c : s) {
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
-  }
-  return true;
-}
-
-// Framing headers belong to the transport; one set by a handler would contradict ours.
-bool is_framing_header(std::string_view name) noexcept {
-  return http::iequals(name, "Content-Length") || http::iequals(name, "Transfer-Encoding") ||
-         http::iequals(name, "Connection") || http::iequals(name, "X-Request-Id") ||
-         http::iequals(name, "Date");
 }
 
 Error parse_error(const error_code& ec, const Limits& limits) {
@@ -340,6 +308,7 @@ struct Shared {
   // Connection: close, before the workers get to run their drain.
   std::atomic<bool> stopping{false};
   std::string id_prefix;  // random per server instance, so ids differ across restarts
+  std::unique_ptr<SourceLimiter> sources;  // limits.max_connections_per_source
 };
 
 class SessionBase {
@@ -504,14 +473,16 @@ class Session final : public SessionBase,
   using Stream = std::conditional_t<kTls, asio::ssl::stream<tcp::socket>, tcp::socket>;
 
  public:
-  Session(Worker& worker, tcp::socket socket)
+  // `slot`: this connection's place in its source's count; its source is the peer's address.
+  Session(Worker& worker, tcp::socket socket, SourceLimiter::Slot slot)
       : worker_(worker),
         shared_(worker.shared()),
         limits_(shared_.options.limits),
         stream_(make_stream(std::move(socket))),
         // Room for a full header section plus one body read; the parser consumes body bytes as
         // they arrive, so only a header section (or a chunk-size line) can fill it.
-        buffer_(limits_.header_bytes + kBodyReadSize) {
+        buffer_(limits_.header_bytes + kBodyReadSize),
+        slot_(std::move(slot)) {
     worker_.add(this);
   }
 
@@ -520,19 +491,13 @@ class Session final : public SessionBase,
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // `peer` comes from accept(), which saves a getpeername() per connection.
-  void start(const tcp::endpoint& peer) {
+  void start() {
     const auto now = Clock::now();
     connected_at_ = now;
     if (worker_.draining()) {
       close_now();
       return;
     }
-    asio::ip::address address = peer.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    }
-    remote_ = address.to_string();
 
     if constexpr (kTls) {
       phase_ = Phase::kHandshake;
@@ -576,10 +541,10 @@ class Session final : public SessionBase,
     return http::Responder([self = this->shared_from_this(),
                             number = request_number_](http::Response response) mutable {
       auto& context = self->worker_.context();
-      asio::post(context, [self = std::move(self), number,
-                           response = std::move(response)]() mutable {
-        self->complete_deferred(number, std::move(response));
-      });
+      asio::post(context,
+                 [self = std::move(self), number, response = std::move(response)]() mutable {
+                   self->complete_deferred(number, std::move(response));
+                 });
     });
   }
 
@@ -694,6 +659,7 @@ class Session final : public SessionBase,
           buffer_.consume(used);
         }
         if (ec == bhttp::error::need_more || (!ec && !parser_->is_header_done())) {
+          if (refuse_bare_lf()) return;
           // Beast bounds each piece it looks at; the cap is on the whole section.
           if (header_bytes_ + buffer_.size() > limits_.header_bytes) {
             send_error(parse_error(bhttp::error::header_limit, limits_));
@@ -735,6 +701,8 @@ class Session final : public SessionBase,
       const std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
       if (ec == bhttp::error::need_more) {
+        // Only a chunk-size line or the trailer section can leave bytes unparsed here.
+        if (parser_->chunked() && refuse_bare_lf()) return;
         ec = {};
         read_more();
         return;
@@ -744,6 +712,15 @@ class Session final : public SessionBase,
         return;
       }
     }
+  }
+
+  // Answers 400 when the bytes Beast waits on contain a line ended by a bare LF: it would only
+  // ever wait for a CRLF, and the client for an answer, until the read timeout.
+  bool refuse_bare_lf() {
+    const auto pending = buffer_.data();
+    if (!has_bare_lf({static_cast<const char*>(pending.data()), pending.size()})) return false;
+    send_error(parse_error(bhttp::error::bad_line_ending, limits_));
+    return true;
   }
 
   // Checks on the header section that Beast 1.81 does not make itself.
@@ -800,7 +777,7 @@ class Session final : public SessionBase,
     }
     request.headers = request_.headers;
     request.body = request_.body;
-    request.remote_address = remote_;
+    request.remote_address = slot_.source();
     request.request_id = assign_request_id();
     request.deferral = this;
 
@@ -896,12 +873,13 @@ class Session final : public SessionBase,
     out_.append(reason.data(), reason.size());
     out_.append("\r\nDate: ");
     out_.append(worker_.http_date());
+    append_security_headers(out_, kTls);
     if (!response_.content_type.empty()) {
       out_.append("\r\nContent-Type: ");
       out_.append(response_.content_type);
     }
     for (const auto& [name, value] : response_.headers) {
-      if (is_framing_header(name)) continue;
+      if (is_transport_header(name)) continue;
       out_.append("\r\n");
       out_.append(name);
       out_.append(": ");
@@ -962,7 +940,7 @@ class Session final : public SessionBase,
         request_.start_line_seen ? request_.path() : std::string_view(),
         response_.status,
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_),
-        remote_,
+        slot_.source(),
         request_id_,
     };
     try {
@@ -1039,7 +1017,7 @@ class Session final : public SessionBase,
   std::optional<RequestParser> parser_;
   http::Response response_;
   std::string out_;
-  std::string remote_;
+  SourceLimiter::Slot slot_;  // holds the client's address
   char request_id_storage_[kRequestIdCapacity] = {};
   std::string_view request_id_;
   Phase phase_ = Phase::kIdle;
@@ -1110,6 +1088,15 @@ Result<void> configure_tls(asio::ssl::context& ctx, const TlsFiles& files) {
   return Ok{};
 }
 
+// One spelling per client address: an IPv4 client of a dual-stack socket as plain IPv4.
+std::string source_address(const tcp::endpoint& peer) {
+  asio::ip::address address = peer.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
+}
+
 std::string random_prefix() {
   std::random_device device;
   const std::uint32_t value = device();
@@ -1125,6 +1112,8 @@ class ServerImpl final : public Server {
     shared_.handler = std::move(handler);
     shared_.observer = std::move(observer);
     shared_.id_prefix = random_prefix();
+    shared_.sources =
+        std::make_unique<SourceLimiter>(shared_.options.limits.max_connections_per_source);
   }
 
   ~ServerImpl() override {
@@ -1285,24 +1274,32 @@ class ServerImpl final : public Server {
       do_accept();
       return;
     }
+    // The peer comes from accept(), which saves a getpeername() per connection.
+    SourceLimiter::Slot slot = shared_.sources->acquire(source_address(peer_));
+    if (!slot) {
+      error_code ignored;
+      socket.close(ignored);  // this address holds its share already; everyone else goes on
+      do_accept();
+      return;
+    }
     shared_.connections.fetch_add(1, std::memory_order_relaxed);
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // once per connection, not per response
     const bool tls = shared_.tls.has_value();
-    asio::post(target.context(),
-               [&target, tls, peer = peer_, socket = std::move(socket)]() mutable {
-                 try {
-                   if (tls) {
-                     std::make_shared<Session<true>>(target, std::move(socket))->start(peer);
-                   } else {
-                     std::make_shared<Session<false>>(target, std::move(socket))->start(peer);
-                   }
-                 } catch (const std::exception&) {
-                   // No session took ownership (e.g. SSL_new failed): drop the connection, keep the
-                   // count.
-                   target.shared().connections.fetch_sub(1, std::memory_order_relaxed);
-                 }
-               });
+    asio::post(target.context(), [&target, tls, slot = std::move(slot),
+                                  socket = std::move(socket)]() mutable {
+      try {
+        if (tls) {
+          std::make_shared<Session<true>>(target, std::move(socket), std::move(slot))->start();
+        } else {
+          std::make_shared<Session<false>>(target, std::move(socket), std::move(slot))->start();
+        }
+      } catch (const std::exception&) {
+        // No session took ownership (e.g. SSL_new failed): drop the connection, keep the
+        // count.
+        target.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+      }
+    });
     do_accept();
   }
 

@@ -23,6 +23,8 @@ struct Limits {
   std::chrono::milliseconds keepalive_timeout{60'000};  // idle connection is closed after this
   std::chrono::milliseconds shutdown_grace{10'000};     // drain time on SIGTERM
   std::size_t max_connections = 10'000;                 // over → accept and close at once
+  // Connections one client address may hold; over → accept and close at once. 0: no cap.
+  std::size_t max_connections_per_source = 0;
   std::size_t max_requests_per_connection = 0;          // 0 = unlimited
 };
 

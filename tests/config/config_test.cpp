@@ -50,6 +50,45 @@ lifetime_seconds = 600
   EXPECT_EQ(config->server.threads, 4);
 }
 
+TEST_F(ConfigTest, TheClientsOwnVariablesAreNoUnknownKeys) {
+  // README: `export CONNECT_AUTH_API_ID=… CONNECT_AUTH_API_SECRET=…` before `connect-auth token`,
+  // whose configuration (for the local server) must load with them set.
+  auto config = load_config(
+      std::nullopt,
+      {"CONNECT_AUTH_API_ID=ABCDEFGHIJKLMNOPQRSTUVWXY", "CONNECT_AUTH_API_SECRET=s3cret",
+       "CONNECT_AUTH_USER_NAME=ops@acme.test", "CONNECT_AUTH_CONFIG=/etc/connect-auth.toml",
+       "CONNECT_AUTH_SERVER_LISTEN=127.0.0.1:9443"},
+      {});
+  ASSERT_TRUE(config.ok()) << config.error().description;
+  EXPECT_EQ(config->server.listen, "127.0.0.1:9443");
+  std::vector<std::string> names;
+  for (const VariableDoc& v : other_variables()) {
+    names.push_back(v.env);
+    EXPECT_FALSE(v.doc.empty()) << v.env;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"CONNECT_AUTH_CONFIG", "CONNECT_AUTH_API_ID",
+                                             "CONNECT_AUTH_API_SECRET", "CONNECT_AUTH_USER_NAME"}));
+  // Only exactly these: a near miss is still an unknown variable, named.
+  auto near_miss = load_config(std::nullopt, {"CONNECT_AUTH_API_IDS=x"}, {});
+  ASSERT_FALSE(near_miss.ok());
+  EXPECT_NE(near_miss.error().description.find("CONNECT_AUTH_API_IDS"), std::string::npos);
+}
+
+TEST_F(ConfigTest, ConnectionsPerSourceDefaultToAQuarterOfAll) {
+  auto defaults = load_config(std::nullopt, {}, {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->limits.max_connections_per_source, 0);
+  EXPECT_EQ(defaults->limits.effective_max_connections_per_source(), 2500);
+  auto few = load_config(std::nullopt, {"CONNECT_AUTH_LIMITS_MAX_CONNECTIONS=2"}, {});
+  ASSERT_TRUE(few.ok());
+  EXPECT_EQ(few->limits.effective_max_connections_per_source(), 1);  // never 0: no cap at all
+  auto set = load_config(std::nullopt, {"CONNECT_AUTH_LIMITS_MAX_CONNECTIONS_PER_SOURCE=64"}, {});
+  ASSERT_TRUE(set.ok()) << set.error().description;
+  EXPECT_EQ(set->limits.effective_max_connections_per_source(), 64);
+  EXPECT_FALSE(
+      load_config(std::nullopt, {"CONNECT_AUTH_LIMITS_MAX_CONNECTIONS_PER_SOURCE=-1"}, {}).ok());
+}
+
 TEST_F(ConfigTest, UnknownKeysAreNamed) {
   auto bad_file = load_config(write("[server]\nlisten_address = \"x\"\n"), {}, {});
   ASSERT_FALSE(bad_file.ok());

@@ -107,6 +107,17 @@ TEST(ErrorResponseTest, InvalidTokenWithoutDescription) {
   EXPECT_EQ(single_header(response, "WWW-Authenticate"), R"(Bearer error="invalid_token")");
 }
 
+TEST(ErrorResponseTest, NoCredentialsGetTheBareBearerChallenge) {
+  // RFC 6750 §3.1: a request that lacks any authentication information gets no error code.
+  Response response = bearer_required_response();
+  EXPECT_EQ(response.status, 401);
+  EXPECT_EQ(single_header(response, "WWW-Authenticate"), R"(Bearer realm="connect-auth")");
+  EXPECT_EQ(single_header(response, "Cache-Control"), "no-store");
+  EXPECT_EQ(response.content_type, "application/json");
+  // The body keeps the shape of every error answer.
+  EXPECT_EQ(parse_body(response).at("error").as_string(), "invalid_token");
+}
+
 TEST(ErrorResponseTest, ChallengeDescriptionDropsCharactersRfc6750Forbids) {
   // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E; a quote, backslash or line
   // break would end the quoted string or split the header.

@@ -3,12 +3,14 @@ only on request, configuration errors, graceful shutdown."""
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 import shutil
+import ssl
 import unittest
 
-from harness import BINARY, Server, ServerTestCase, b64
+from harness import BINARY, Client, Server, ServerTestCase, b64, wait_until
 
 COMMANDS = [[], ["serve"], ["account"], ["account", "create"], ["account", "list"],
             ["account", "activate"], ["account", "deactivate"], ["user"], ["user", "create"],
@@ -109,6 +111,29 @@ class Cli(unittest.TestCase):
             self.assertIn("`%s`" % k["env"], readme, "README does not document " + k["key"])
 
 
+    def test_every_readme_variable_is_accepted(self):
+        # Each CONNECT_AUTH_* name the README mentions is a configuration key, or one of the
+        # other variables `config keys` lists, which the configuration loader accepts.
+        readme_path = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+        with open(readme_path, encoding="utf-8") as f:
+            named = set(re.findall(r"CONNECT_AUTH_[A-Z0-9][A-Z0-9_]*", f.read()))
+        keys = {k["env"] for k in json.loads(self.run_cli("--json", "config", "keys").stdout)}
+        listing = self.run_cli("config", "keys").stdout
+        others = named - keys
+        self.assertEqual(others, {"CONNECT_AUTH_CONFIG", "CONNECT_AUTH_API_ID",
+                                  "CONNECT_AUTH_API_SECRET", "CONNECT_AUTH_USER_NAME"})
+        empty_file = os.path.join(self.dir, "empty.toml")
+        open(empty_file, "w").close()
+        for name in sorted(others):
+            with self.subTest(variable=name):
+                self.assertIn("`%s`" % name, listing)
+                value = empty_file if name == "CONNECT_AUTH_CONFIG" else "some value"
+                out = subprocess.run([BINARY, "--data-dir", self.dir, "config", "check"],
+                                     capture_output=True, text=True, timeout=30,
+                                     env=dict(self.env, **{name: value}))
+                self.assertEqual(out.returncode, 0, out.stderr)
+
+
 class MasterKeyMismatch(unittest.TestCase):
     def test_a_foreign_master_key_is_refused_by_admin_commands(self):
         server = Server().start()
@@ -132,7 +157,11 @@ class PlainHttpOnRequest(ServerTestCase):
         self.assertTrue(self.server.url.startswith("http://"))
         _, api_id, secret = self.server.seed()
         token = self.server.token(api_id, secret)
-        self.assertEqual(self.server.accounts(token)[0], 200)
+        status, headers, _ = self.server.accounts(token)
+        self.assertEqual(status, 200)
+        # HSTS is for HTTPS answers only (RFC 6797 §7.2); nosniff goes on every answer.
+        self.assertNotIn("strict-transport-security", headers)
+        self.assertEqual(headers.get("x-content-type-options"), "nosniff")
 
 
 class ConfiguredLifetimeAndIssuer(ServerTestCase):
@@ -153,6 +182,40 @@ class ConfiguredLifetimeAndIssuer(ServerTestCase):
         self.assertEqual(claims["iss"], "https://auth.example.test")
         self.assertEqual(claims["exp"] - claims["iat"], 600)
         self.assertEqual(claims["sub"], api_id)
+
+
+class ConnectionsPerSource(ServerTestCase):
+    server_env = {"CONNECT_AUTH_LIMITS_MAX_CONNECTIONS_PER_SOURCE": "3"}
+
+    def test_one_address_cannot_hold_every_connection(self):
+        held = [Client(self.server, "127.0.0.1") for _ in range(3)]
+        try:
+            for client in held:
+                self.assertEqual(client.request("GET", "/health/live")[0], 200)
+            # The fourth from the same address is closed at once (here: during the handshake).
+            with self.assertRaises((ssl.SSLError, OSError)):
+                Client(self.server, "127.0.0.1", timeout=5).request("GET", "/health/live")
+            # Another address is served, and so are the connections already held.
+            other = Client(self.server, "127.0.0.2")
+            self.assertEqual(other.request("GET", "/health/live")[0], 200)
+            other.close()
+            self.assertEqual(held[0].request("GET", "/health/live")[0], 200)
+            # A connection that ends gives its slot back.
+            held.pop().close()
+            took = wait_until(lambda: self.try_live("127.0.0.1"), timeout_s=2.0)
+            self.assertIsNotNone(took, "the freed slot was not given back")
+        finally:
+            for client in held:
+                client.close()
+
+    def try_live(self, source):
+        client = Client(self.server, source, timeout=5)
+        try:
+            return client.request("GET", "/health/live")[0] == 200
+        except (ssl.SSLError, OSError):
+            return False
+        finally:
+            client.close()
 
 
 class StartupFailures(unittest.TestCase):

@@ -40,6 +40,19 @@ class ClientCommands(ServerTestCase):
                               input=input_text, capture_output=True, text=True, env=full_env,
                               timeout=60)
 
+    def run_local(self, *args, env=None, input_text=""):
+        """The README's forms without --base-url: the local server of the same configuration
+        (here its data directory and listen address), whose development certificate is trusted
+        without --ca-file. The key's variables are exported as the README says."""
+        full_env = dict(os.environ)
+        full_env["XDG_CACHE_HOME"] = self.cache_home
+        full_env.pop("CONNECT_AUTH_CONFIG", None)
+        full_env["CONNECT_AUTH_SERVER_LISTEN"] = "127.0.0.1:%d" % self.server.port
+        full_env.update(env or {})
+        return subprocess.run([BINARY, "--data-dir", self.server.data_dir, *args],
+                              input=input_text, capture_output=True, text=True, env=full_env,
+                              timeout=60)
+
     def key_env(self, secret=None):
         return {"CONNECT_AUTH_API_ID": self.api_id,
                 "CONNECT_AUTH_API_SECRET": secret if secret is not None else self.secret}
@@ -105,7 +118,96 @@ class ClientCommands(ServerTestCase):
         result = self.run_cli("token", "--no-cache", env=self.key_env(), trust_dev_cert=False)
         self.assertEqual(result.returncode, 5, result.stdout + result.stderr)
         self.assertIn("certificate", result.stderr.lower())
+        # The message names the option that fixes it.
+        self.assertIn("--ca-file", result.stderr)
         self.assertEqual(result.stdout, "")
+
+    # --- Every README example of `token` and `call`, in each documented form.
+
+    def assert_token_works(self, result):
+        self.assertEqual(result.returncode, 0, result.stderr)
+        token = result.stdout.strip()
+        self.server.secrets_seen.add(token)
+        self.assertEqual(self.server.accounts(token)[0], 200)
+
+    def assert_accounts(self, result):
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sorted(a["accountGuid"] for a in json.loads(result.stdout)),
+                         sorted(self.guids))
+
+    def test_readme_token_with_base_url(self):
+        # connect-auth token --base-url https://auth.example.com
+        self.assert_token_works(self.run_cli("token", env=self.key_env()))
+
+    def test_readme_json_token_with_base_url(self):
+        # connect-auth --json token --base-url https://auth.example.com
+        result = self.run_cli("--json", "token", env=self.key_env())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        answer = json.loads(result.stdout)
+        self.server.secrets_seen.add(answer["accessToken"])
+        self.assertEqual(list(answer), ["tokenType", "accessToken", "expiresAt"])
+        self.assertEqual(self.server.accounts(answer["accessToken"])[0], 200)
+
+    def test_readme_call_with_base_url(self):
+        # connect-auth call GET /rest/v3/accounts --base-url https://auth.example.com
+        self.assert_accounts(self.run_cli("call", "GET", "/rest/v3/accounts", env=self.key_env()))
+
+    def test_readme_token_without_base_url(self):
+        # Without --base-url: the local server, with the key's variables exported.
+        self.assert_token_works(self.run_local("token", env=self.key_env()))
+
+    def test_readme_json_token_without_base_url(self):
+        result = self.run_local("--json", "token", env=self.key_env())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        answer = json.loads(result.stdout)
+        self.server.secrets_seen.add(answer["accessToken"])
+        self.assertEqual(answer["tokenType"], "Bearer")
+
+    def test_readme_call_without_base_url(self):
+        self.assert_accounts(self.run_local("call", "GET", "/rest/v3/accounts",
+                                            env=self.key_env()))
+
+    def test_readme_call_as_a_user_without_base_url(self):
+        # connect-auth call GET /rest/v3/accounts --user-name ops@acme.test
+        first = self.run_local("call", "GET", "/rest/v3/accounts", "--user-name", USER,
+                               input_text=PASSWORD + "\n")
+        self.assert_accounts(first)
+        # The password is asked for once: the cached session carries the next call.
+        self.assert_accounts(self.run_local("call", "GET", "/rest/v3/accounts", "--user-name",
+                                            USER))
+
+    def test_user_name_from_the_environment(self):
+        result = self.run_local("call", "GET", "/rest/v3/accounts",
+                                env={"CONNECT_AUTH_USER_NAME": USER}, input_text=PASSWORD + "\n")
+        self.assert_accounts(result)
+
+    def test_configuration_file_names_the_local_server(self):
+        # CONNECT_AUTH_CONFIG, and a wildcard listen address: the CLI connects on loopback,
+        # where the development certificate is valid.
+        path = os.path.join(self.cache_home, "connect-auth.toml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write('data_dir = "%s"\n[server]\nlisten = "0.0.0.0:%d"\n' % (
+                self.server.data_dir, self.server.port))
+        env = dict(os.environ, XDG_CACHE_HOME=self.cache_home, CONNECT_AUTH_CONFIG=path,
+                   **self.key_env())
+        result = subprocess.run([BINARY, "token"], capture_output=True, text=True, env=env,
+                                timeout=60)
+        self.assert_token_works(result)
+
+    def test_api_secret_file_without_base_url(self):
+        path = os.path.join(self.cache_home, "secret")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.secret + "\n")
+        result = self.run_local("token", "--no-cache", "--api-id", self.api_id,
+                                "--api-secret-file", path)
+        self.assert_token_works(result)
+
+    def test_admin_commands_work_with_the_client_variables_exported(self):
+        # One shell for both: exporting the README's variables must not break `key list`.
+        result = self.run_local("--json", "key", "list",
+                                env=dict(self.key_env(), CONNECT_AUTH_USER_NAME=USER))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(self.api_id, result.stdout)
 
     def test_a_dead_cached_refresh_token_asks_for_the_password_again(self):
         user = "cook@acme.test"

@@ -135,6 +135,39 @@ class TokenEndpointErrors(ServerTestCase):
                     tls.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
                     tls.recv(100)
 
+    def test_security_headers_on_every_https_answer(self):
+        answers = [self.post(headers=[("user", self.credential)]),
+                   self.post(headers=[("user", b64("X" * 25 + ":wrong"))]),
+                   self.post(path="/nowhere", method="GET"),
+                   self.post(headers=[("Host", "a"), ("Host", "b")])]
+        self.server.secrets_seen.add(json.loads(answers[0][2])["access_token"])
+        self.assertEqual([status for status, _, _ in answers], [200, 401, 404, 400])
+        for status, headers, _ in answers:
+            with self.subTest(status=status):
+                self.assertEqual(headers.get("strict-transport-security"), "max-age=31536000")
+                self.assertEqual(headers.get("x-content-type-options"), "nosniff")
+
+    def test_bare_lf_line_ends_are_400_at_once(self):
+        # The read timeout is 10 s: an answer within 3 s is the refusal, not the timeout.
+        context = ssl.create_default_context(cafile=self.server.cert_path)
+        chunked = b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for request in (b"GET /health/live HTTP/1.1\r\nHost: x\r\n\n", chunked + b"5\nhello",
+                        chunked + b"0\r\n\n"):
+            with self.subTest(request=request):
+                start = time.monotonic()
+                with socket.create_connection(("127.0.0.1", self.server.port), timeout=3) as raw:
+                    with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                        tls.sendall(request)
+                        data = b""
+                        while b"\r\n\r\n" not in data:
+                            chunk = tls.recv(4096)
+                            if not chunk:
+                                break
+                            data += chunk
+                self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data[:200])
+                self.assertIn(b"Connection: close", data)
+                self.assertLess(time.monotonic() - start, 3)
+
     def test_keep_alive_and_pipelining(self):
         context = ssl.create_default_context(cafile=self.server.cert_path)
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=5) as raw:
@@ -172,7 +205,7 @@ class BearerErrors(ServerTestCase):
         token = self.server.token(self.api_id, self.secret)
         header, payload, signature = token.split(".")
         none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
-        cases = [[], [("Authorization", "Bearer")], [("Authorization", "Bearer ")],
+        cases = [[("Authorization", "Bearer")], [("Authorization", "Bearer ")],
                  [("Authorization", "Token " + token)], [("Authorization", token)],
                  [("Authorization", "Bearer " + header + "." + payload)],
                  [("Authorization", "Bearer " + header + "." + payload + ".")],
@@ -183,6 +216,12 @@ class BearerErrors(ServerTestCase):
         for headers in cases:
             with self.subTest(headers=str(headers)[:60]):
                 self.assert_invalid_token(headers)
+
+    def test_no_credentials_get_the_challenge_without_an_error_code(self):
+        # RFC 6750 §3.1: a request without any authentication information is no invalid token.
+        status, headers, _ = self.server.request("GET", "/rest/v3/accounts")
+        self.assertEqual(status, 401)
+        self.assertEqual(headers["www-authenticate"], 'Bearer realm="connect-auth"')
 
     def test_duplicate_authorization_is_400(self):
         token = self.server.token(self.api_id, self.secret)

@@ -171,7 +171,6 @@ TEST_F(EndpointsTest, AccountsListsActiveGrantedAccounts) {
 TEST_F(EndpointsTest, AccountsRefusesBadTokensWithTheBearerChallenge) {
   const std::string valid = token();
   std::vector<std::vector<std::pair<std::string, std::string>>> cases = {
-      {},
       {{"Authorization", "Bearer"}},
       {{"Authorization", "Basic " + user_header()}},
       {{"Authorization", "Bearer " + valid.substr(0, valid.size() - 2)}},
@@ -191,6 +190,15 @@ TEST_F(EndpointsTest, AccountsRefusesBadTokensWithTheBearerChallenge) {
                        .query = "",
                        .headers = {{"Authorization", "Bearer " + valid}}});
   EXPECT_EQ(expired.status, 401);
+}
+
+TEST_F(EndpointsTest, AccountsWithoutCredentialsGetsTheChallengeWithoutAnErrorCode) {
+  // RFC 6750 §3.1: no credentials at all is not an invalid token.
+  for (http::Method method : {http::Method::kGet, http::Method::kHead}) {
+    auto response = send({.method = method, .path = "/rest/v3/accounts", .query = ""});
+    EXPECT_EQ(response.status, 401);
+    EXPECT_EQ(header(response, "WWW-Authenticate"), R"(Bearer realm="connect-auth")");
+  }
 }
 
 TEST_F(EndpointsTest, ReadinessFollowsTheFlag) {

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "server_fixture.h"
 #include "test_client.h"
 #include "transport/dev_certificate.h"
 
@@ -24,145 +25,17 @@ namespace connect_auth::transport {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::contains;
+using testing::dev_files;
+using testing::echo_handler;
+using testing::expect_refused;
 using testing::get_request;
 using testing::ParsedResponse;
+using testing::RunningServer;
+using testing::start_server;
+using testing::test_options;
 using testing::TestClient;
 using Clock = std::chrono::steady_clock;
-
-// Echoes what the transport handed to the handler, so tests can check the Request mapping.
-http::Response echo_handler(const http::Request& request) {
-  http::Response response;
-  response.content_type = "application/json";
-  response.body = "{\"method\":\"" + std::string(http::method_name(request.method)) +
-                  "\",\"target\":\"" + std::string(request.target) + "\",\"path\":\"" +
-                  std::string(request.path) + "\",\"query\":\"" + std::string(request.query) +
-                  "\",\"headers\":" + std::to_string(request.headers.size()) +
-                  ",\"authorization\":" + std::to_string(request.header_count("Authorization")) +
-                  ",\"body_length\":" + std::to_string(request.body.size()) + ",\"remote\":\"" +
-                  std::string(request.remote_address) + "\",\"request_id\":\"" +
-                  std::string(request.request_id) + "\"}";
-  response.add_header("Cache-Control", "no-store");
-  return response;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// One development certificate per test process, removed again when the process exits.
-const TlsFiles& dev_files() {
-  struct CertificateDir {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("connect-auth-transport-test-" + std::to_string(::getpid()));
-    TlsFiles files;
-    CertificateDir() {
-      auto result = ensure_dev_certificate(path);
-      if (result) {
-        files = *result;
-      } else {
-        ADD_FAILURE() << result.error().description;
-      }
-    }
-    ~CertificateDir() {
-      std::error_code ignored;
-      std::filesystem::remove_all(path, ignored);
-    }
-  };
-  static const CertificateDir dir;
-  return dir.files;
-}
-
-ServerOptions test_options(bool tls = false) {
-  ServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  options.tls = tls;
-  if (tls) options.tls_files = dev_files();
-  options.threads = 2;
-  options.limits.shutdown_grace = 2000ms;
-  return options;
-}
-
-// Runs a server on a background thread for the duration of a test.
-class RunningServer {
- public:
-  explicit RunningServer(ServerOptions options, RequestHandler handler = echo_handler,
-                         RequestObserver observer = {})
-      : server_(make_server(std::move(options), std::move(handler), std::move(observer))) {
-    auto started = server_->start();
-    if (!started) {
-      ADD_FAILURE() << "start failed: " << started.error().description;
-      return;
-    }
-    auto done = std::make_shared<std::promise<void>>();
-    finished_ = done->get_future();
-    thread_ = std::thread([this, done] {
-      server_->run();
-      done->set_value();
-    });
-  }
-
-  ~RunningServer() { stop(); }
-
-  std::uint16_t port() const { return server_->port(); }
-
-  std::unique_ptr<TestClient> connect() const {
-    auto client = tls() ? TestClient::connect_tls(port()) : TestClient::connect_plain(port());
-    EXPECT_NE(client, nullptr);
-    return client;
-  }
-
-  bool tls() const { return tls_; }
-  void set_tls(bool tls) { tls_ = tls; }
-
-  void request_stop() { server_->stop(); }
-
-  // True when run() has returned within `timeout`.
-  bool wait_finished(std::chrono::milliseconds timeout) {
-    if (!finished_.valid()) return true;
-    return finished_.wait_for(timeout) == std::future_status::ready;
-  }
-
-  void stop() {
-    if (!thread_.joinable()) return;
-    server_->stop();
-    thread_.join();
-  }
-
- private:
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  std::future<void> finished_;
-  bool tls_ = false;
-};
-
-std::unique_ptr<RunningServer> start_server(ServerOptions options,
-                                            RequestHandler handler = echo_handler,
-                                            RequestObserver observer = {}) {
-  const bool tls = options.tls;
-  auto server =
-      std::make_unique<RunningServer>(std::move(options), std::move(handler), std::move(observer));
-  server->set_tls(tls);
-  return server;
-}
-
-// Sends raw bytes and expects one error response followed by the server closing the connection.
-void expect_refused(RunningServer& server, const std::string& bytes, int status,
-                    const std::string& description_part = {}) {
-  auto client = server.connect();
-  ASSERT_NE(client, nullptr);
-  ASSERT_TRUE(client->send(bytes));
-  auto response = client->read_response();
-  ASSERT_TRUE(response.has_value()) << "no response to: " << bytes.substr(0, 200);
-  EXPECT_EQ(response->status, status) << response->body;
-  EXPECT_TRUE(contains(response->body, "\"error\":")) << response->body;
-  if (!description_part.empty()) {
-    EXPECT_TRUE(contains(response->body, description_part)) << response->body;
-  }
-  EXPECT_EQ(response->header("Connection"), "close");
-  EXPECT_TRUE(response->header("X-Request-Id").has_value());
-  EXPECT_TRUE(client->wait_closed(2s)) << "connection left open after " << status;
-}
 
 // --- Basic exchange ------------------------------------------------------------------------------
 
@@ -948,11 +821,11 @@ class DeferringHandler {
     http::Response answer = echo_handler(request);  // built now: the Request dies on return
     http::Responder responder = request.deferral->defer();
     std::lock_guard lock(mutex_);
-    threads_.emplace_back([delay = delay_, responder = std::move(responder),
-                           answer = std::move(answer)]() mutable {
-      std::this_thread::sleep_for(delay);
-      responder.send(std::move(answer));
-    });
+    threads_.emplace_back(
+        [delay = delay_, responder = std::move(responder), answer = std::move(answer)]() mutable {
+          std::this_thread::sleep_for(delay);
+          responder.send(std::move(answer));
+        });
     return http::Response::deferred_marker();
   }
 
@@ -968,8 +841,8 @@ TEST_P(PlainAndTls, DeferredAnswerArrivesAndPipelinedRequestsKeepTheirOrder) {
                              [&handler](const http::Request& r) { return handler(r); });
   auto client = server->connect();
   ASSERT_NE(client, nullptr);
-  ASSERT_TRUE(client->send(get_request("/defer/1") + get_request("/now") +
-                           get_request("/defer/2")));
+  ASSERT_TRUE(
+      client->send(get_request("/defer/1") + get_request("/now") + get_request("/defer/2")));
   for (const char* path : {"/defer/1", "/now", "/defer/2"}) {
     auto response = client->read_response();
     ASSERT_TRUE(response.has_value()) << path;
@@ -1050,8 +923,8 @@ TEST(ServerDeferralTest, ImmediateAnswerAfterDeferWinsAndTheLateOneIsDropped) {
 }
 
 TEST(ServerDeferralTest, MarkerWithoutDeferIs500) {
-  auto server = start_server(test_options(),
-                             [](const http::Request&) { return http::Response::deferred_marker(); });
+  auto server = start_server(
+      test_options(), [](const http::Request&) { return http::Response::deferred_marker(); });
   auto client = server->connect();
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(client->send(get_request("/x")));
@@ -1075,7 +948,6 @@ TEST(ServerDeferralTest, StopWaitsForTheDeferredAnswer) {
   EXPECT_EQ(response->header("Connection"), "close");
   EXPECT_TRUE(server->wait_finished(3s));
 }
-
 
 TEST(ServerDeferralTest, DeferredRequestPastItsDeadlineGets503AndTheLateAnswerIsDropped) {
   ServerOptions options = test_options();

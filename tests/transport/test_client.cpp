@@ -28,7 +28,9 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-int connect_socket(std::uint16_t port) {
+// `source`: a local IPv4 address to connect from (127.0.0.0/8 is all loopback on Linux, so
+// 127.0.0.2 is a second client address), or nullptr for the kernel's choice.
+int connect_socket(std::uint16_t port, const char* source = nullptr) {
   // A write to a connection the server has closed must fail with EPIPE, not kill the test binary
   // (SSL_write has no MSG_NOSIGNAL).
   static const bool sigpipe_ignored = [] {
@@ -38,6 +40,15 @@ int connect_socket(std::uint16_t port) {
   (void)sigpipe_ignored;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  if (source != nullptr) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source, &local.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -74,8 +85,8 @@ TestClient::~TestClient() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::unique_ptr<TestClient> TestClient::connect_plain(std::uint16_t port) {
-  const int fd = connect_socket(port);
+std::unique_ptr<TestClient> TestClient::connect_plain(std::uint16_t port, const char* source) {
+  const int fd = connect_socket(port, source);
   if (fd < 0) return nullptr;
   set_socket_timeout(fd, kDefaultTimeout);
   return std::unique_ptr<TestClient>(new TestClient(fd, nullptr, nullptr));

@@ -39,7 +39,9 @@ class TestClient {
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;
 
-  static std::unique_ptr<TestClient> connect_plain(std::uint16_t port);
+  // `source`: the local IPv4 address to connect from (e.g. "127.0.0.2"); nullptr: any.
+  static std::unique_ptr<TestClient> connect_plain(std::uint16_t port,
+                                                   const char* source = nullptr);
   // Returns nullptr when the handshake fails; `error` then holds OpenSSL's reason.
   static std::unique_ptr<TestClient> connect_tls(std::uint16_t port, TlsClientOptions options = {},
                                                  std::string* error = nullptr);
