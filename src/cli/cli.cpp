@@ -24,6 +24,7 @@ int run(int argc, char** argv) {
   add_key_commands(app, context);
   add_config_commands(app, context);
   add_signing_key_commands(app, context);
+  add_schema_commands(app, context);
   add_client_commands(app, context);
 
   try {

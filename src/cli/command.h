@@ -102,6 +102,8 @@ void add_user_commands(CLI::App& app, CommandContext& context);
 void add_key_commands(CLI::App& app, CommandContext& context);
 void add_config_commands(CLI::App& app, CommandContext& context);
 void add_signing_key_commands(CLI::App& app, CommandContext& context);
+// `migrate [--status]`: the store schema, applied or reported.
+void add_schema_commands(CLI::App& app, CommandContext& context);
 // `token` and `call`: the client side (client/), against --base-url or the local server.
 void add_client_commands(CLI::App& app, CommandContext& context);
 

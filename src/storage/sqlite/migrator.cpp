@@ -6,6 +6,7 @@
 #include <string>
 
 #include "storage/sqlite/migrations.h"
+#include "storage/sqlite/sqlite_error.h"
 
 namespace connect_auth::storage::sqlite {
 
@@ -35,6 +36,18 @@ Result<void> apply_migrations(SQLite::Database& db, std::int64_t now_unix_s) {
   }
   tx.commit();
   return Ok{};
+}
+
+Result<int> read_schema_version(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return 0;
+  try {
+    SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+    if (!db.tableExists("schema_migrations")) return 0;
+    return db.execAndGet("SELECT coalesce(max(version), 0) FROM schema_migrations").getInt();
+  } catch (const SQLite::Exception& e) {
+    return error_from_exception(e, {});
+  }
 }
 
 }  // namespace connect_auth::storage::sqlite
