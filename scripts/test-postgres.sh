@@ -7,7 +7,8 @@
 #
 # The server listens on a free port of 127.0.0.1 only, its Unix socket (if any) lives in DIR,
 # and it uses scram-sha-256 with a password generated here, written only into DIR/url (0600).
-# Durability is off (fsync, full_page_writes): the data lives as long as one test run.
+# Durability is off (fsync, full_page_writes): the data lives as long as one test run; with
+# CA_PG_DURABLE=1 (bench/storage.sh) it is on, as in production.
 # PostgreSQL refuses to run as root, so as root every server command runs as the `postgres`
 # system user (created by Debian's package) and the cluster directory is owned by it.
 # Installs postgresql-15 with apt-get when it is missing, like scripts/install-deps.sh.
@@ -111,6 +112,9 @@ start_cluster() {
   # A socket path longer than sun_path (107 bytes) cannot be bound: then TCP only.
   local sockets="$cluster"
   [ ${#cluster} -gt 90 ] && sockets=""
+  # CA_PG_DURABLE=1 (the benchmarks): commits are fsynced, as in production.
+  local durable=off
+  [ "${CA_PG_DURABLE:-0}" = 1 ] && durable=on
   local preload=""
   [ -f "/usr/lib/postgresql/$pg_version/lib/pg_stat_statements.so" ] && preload=pg_stat_statements
   cat >>"$cluster/data/postgresql.conf" <<EOF
@@ -119,9 +123,9 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sockets'
 max_connections = 200
 shared_buffers = 32MB
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $durable
+synchronous_commit = $durable
+full_page_writes = $durable
 shared_preload_libraries = '$preload'
 log_min_messages = warning
 log_min_error_statement = panic
