@@ -45,7 +45,8 @@ Result<OpenedStore> open_data(const config::Config& config) {
   }
   auto master_key = load_master_key(config);
   if (!master_key) return std::move(master_key).error();
-  auto store = open_store(config.effective_store_url());
+  auto store =
+      open_store(config.effective_store_url(), static_cast<std::size_t>(config.store.pool_size));
   if (!store) return std::move(store).error();
   // A master key that cannot open this database's signing keys belongs to another installation
   // (e.g. a different secrets.master_key_file): refuse it, or an admin command would hash new

@@ -111,8 +111,12 @@ const std::vector<KeySpec>& schema() {
       {"signing_keys.publish_delay_seconds", CA_INT(signing_keys.publish_delay_seconds), 1, 86'400,
        "A new signing key is published (JWKS, every node) this long before it signs."},
       {"store.url", CA_STRING(store.url), 0, 0,
-       "Database URL, sqlite:PATH or sqlite:///ABSOLUTE/PATH. Empty: "
-       "sqlite:<data_dir>/connect-auth.db."},
+       "Database URL: sqlite:PATH, sqlite:///ABSOLUTE/PATH, or postgresql://USER@HOST:PORT/DB"
+       "?sslmode=verify-full (libpq's URI; its password may also come from PGPASSWORD or "
+       "~/.pgpass; never logged). Empty: sqlite:<data_dir>/connect-auth.db."},
+      {"store.pool_size", CA_INT(store.pool_size), 1, 256,
+       "Most database connections one process opens (PostgreSQL: plan max_connections for "
+       "nodes x this, see docs/scaling.md)."},
       {"cache.poll_interval_ms", CA_INT(cache.poll_interval_ms), 10, 1000,
        "How often the store's change feed is polled; bounds how late another process's change is "
        "seen."},

@@ -86,7 +86,8 @@ struct Config {
   } signing_keys;
 
   struct Store {
-    std::string url;  // empty: sqlite:<data_dir>/connect-auth.db
+    std::string url;             // empty: sqlite:<data_dir>/connect-auth.db
+    std::int64_t pool_size = 8;  // connections this process opens to the database, at most
   } store;
 
   struct Cache {

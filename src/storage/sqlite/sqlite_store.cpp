@@ -23,7 +23,8 @@ constexpr int kMinSqliteVersion = 3037000;
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
-                                                       std::shared_ptr<const Clock> clock) {
+                                                       std::shared_ptr<const Clock> clock,
+                                                       std::size_t max_connections) {
   if (sqlite3_libversion_number() < kMinSqliteVersion) {
     return make_error(ErrorCode::kStorageUnavailable, "SQLite 3.37 or newer is required");
   }
@@ -31,7 +32,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   if (auto made = make_parent_directories(path); !made) return std::move(made).error();
   if (auto created = create_private_file(path); !created) return std::move(created).error();
 
-  auto pool = std::make_unique<ConnectionPool>(path.string());
+  auto pool = std::make_unique<ConnectionPool>(path.string(), max_connections);
   {
     auto lease = pool->acquire();
     if (!lease) return std::move(lease).error();

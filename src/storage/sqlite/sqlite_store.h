@@ -26,7 +26,8 @@ class SqliteStore final : public Store {
   // feed (Change rows' time, used by prune_changes) and the ends of sessions; null means the
   // system clock.
   static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path,
-                                                   std::shared_ptr<const Clock> clock = nullptr);
+                                                   std::shared_ptr<const Clock> clock = nullptr,
+                                                   std::size_t max_connections = 8);
 
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
