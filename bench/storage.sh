@@ -71,6 +71,15 @@ cpu_ticks() {  # utime+stime of the given pids, in clock ticks
   echo "$total"
 }
 HZ=$(getconf CLK_TCK)
+# utime+stime of every PostgreSQL process (the database's own CPU), in clock ticks.
+pg_ticks() {
+  local total=0 pid f
+  for pid in $(pgrep -x postgres || true); do
+    read -r -a f < <(sed -E 's/^.*\) //' "/proc/$pid/stat" 2>/dev/null) || continue
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
 
 say "starting a durable PostgreSQL 15"
 CA_PG_DURABLE=1 bash "$REPO_DIR/scripts/test-postgres.sh" start "$WORK/pg" >/dev/null 2>&1 ||
@@ -112,6 +121,8 @@ run() {
   local pg_db="" before_tx=0 outs=()
   [[ $url == postgresql* ]] && pg_db=${url##*/}
   export V4LOAD_PASSWORD=$password
+  local db0 db1
+  db0=$(pg_ticks)
   if [[ -n $pg_db ]]; then
     psql_q "$ADMIN_URL" "SELECT pg_stat_statements_reset()" >/dev/null
     before_tx=$(psql_q "$ADMIN_URL" "SELECT xact_commit FROM pg_stat_database WHERE datname = '$pg_db'")
@@ -122,6 +133,7 @@ run() {
     outs+=($!)
   done
   for i in "${outs[@]}"; do wait "$i"; done
+  db1=$(pg_ticks)
   local after_tx=0 statements=0
   if [[ -n $pg_db ]]; then
     sleep 1.5  # backends flush their statistics at most once a second
@@ -135,7 +147,7 @@ run() {
     "${urls[0]}/rest/v3/oauth/token?grant_type=client_credentials" 2>&1 |
     awk '/Requests\/sec/ {print $2}')
   c1=$(cpu_ticks "${pids[0]}")
-  python3 - "$name" "$nodes" "$HZ" 0 0 "$before_tx" "$after_tx" "$statements" \
+  python3 - "$name" "$nodes" "$HZ" "$db0" "$db1" "$before_tx" "$after_tx" "$statements" \
     "$v3" "$c0" "$c1" "$DURATION" "$data"/refresh*.json >>"$RESULTS" <<'PY'
 import json, sys
 name, nodes, hz, t0, t1, tx0, tx1, st, v3, c0, c1, dur = sys.argv[1:13]
@@ -151,6 +163,9 @@ print(json.dumps({
   "refresh_per_s": round(sum(r["rps"] for r in runs), 1), "refresh_errors": errors,
   "refresh_p99_ms": max(r["latency_ms"]["p99"] for r in runs),
   "server_cpu_us_per_refresh": round(cpu_s * 1e6 / ok, 1) if ok else None,
+  # The database's CPU over the whole load (logins and warm-up included), per refresh.
+  "db_cpu_us_per_refresh": (round((int(t1) - int(t0)) / int(hz) * 1e6 / whole, 1)
+                            if name.startswith("pg") else None),
   "pg_transactions_per_refresh": round((int(tx1) - int(tx0)) / whole, 2) if int(tx1) else None,
   "pg_statements_per_refresh": round(int(st) / whole, 2) if int(st) else None,
   "v3_per_s": round(v3_rps, 1),
@@ -173,7 +188,8 @@ done
 python3 - "$RESULTS" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-cols = ["config", "refresh_per_s", "server_cpu_us_per_refresh", "pg_transactions_per_refresh",
+cols = ["config", "refresh_per_s", "server_cpu_us_per_refresh", "db_cpu_us_per_refresh",
+        "pg_transactions_per_refresh",
         "pg_statements_per_refresh", "refresh_p99_ms", "refresh_errors", "v3_per_s",
         "server_cpu_us_per_v3"]
 print("| " + " | ".join(cols) + " |")
