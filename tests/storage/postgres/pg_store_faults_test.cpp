@@ -109,5 +109,23 @@ TEST_F(PgStoreFaultsTest, ALockHeldTooLongIsUnavailableNotAHang) {
   EXPECT_TRUE(store_->create_account(Account{"acct-slow", "Slow", "US", true}).ok());
 }
 
+// A rolling upgrade: a newer node (whose migration widened the kinds) appends a kind this build
+// does not know; this node skips it and keeps following the feed.
+TEST_F(PgStoreFaultsTest, AChangeKindFromANewerVersionIsSkipped) {
+  ASSERT_TRUE(store_->create_account(Account{"acct-a", "A", "US", true}).ok());
+  must(admin_->exec("ALTER TABLE changes DROP CONSTRAINT changes_kind_check"));
+  must(admin_->exec(
+      "WITH s AS (UPDATE change_feed SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq) "
+      "INSERT INTO changes (seq, kind, ref, at) SELECT last_seq, 'console_session', 'x', 0 FROM "
+      "s"));
+  ASSERT_TRUE(store_->create_account(Account{"acct-b", "B", "US", true}).ok());
+  auto seen = store_->changes_since(0, 10);
+  ASSERT_TRUE(seen.ok()) << seen.error().description;
+  ASSERT_EQ(seen->size(), 2u);
+  EXPECT_EQ((*seen)[0].ref, "acct-a");
+  EXPECT_EQ((*seen)[1].ref, "acct-b");
+  EXPECT_EQ((*seen)[1].seq, 3);  // the position moves past the skipped entry
+}
+
 }  // namespace
 }  // namespace connect_auth::storage::postgres
