@@ -1,17 +1,10 @@
 // Revoked access tokens on PostgreSQL: the AccessTokenRevocationStore methods and statements.
 #include <string>
 
-#include "storage/mutations.h"
 #include "storage/postgres/pg_runner.h"
 #include "storage/postgres/pg_store.h"
 
 namespace connect_auth::storage::postgres {
-
-Result<void> PgStore::revoke_access_token(const RevokedAccessToken& token) {
-  return runner_->write<void>(kRevokedText, [&](WriteTransaction& tx) {
-    return mutations::revoke_access_token(tx, token);
-  });
-}
 
 Result<RevokedAccessToken> PgStore::find_revoked_access_token(std::string_view jti) {
   return runner_->read<RevokedAccessToken>(

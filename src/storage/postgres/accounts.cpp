@@ -1,7 +1,6 @@
 // Accounts on PostgreSQL: the AccountStore methods and the account statements.
 #include <string>
 
-#include "storage/mutations.h"
 #include "storage/postgres/pg_runner.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/postgres/row_codec.h"
@@ -10,11 +9,6 @@ namespace connect_auth::storage::postgres {
 namespace {
 const std::string kSelectAccount = std::string("SELECT ") + kAccountColumns + " FROM accounts";
 }  // namespace
-
-Result<void> PgStore::create_account(const Account& account) {
-  return runner_->write<void>(
-      kAccountText, [&](WriteTransaction& tx) { return mutations::create_account(tx, account); });
-}
 
 Result<Account> PgStore::find_account(std::string_view guid) {
   return runner_->read<Account>(kAccountText, [&](PgConnection& conn) -> Result<Account> {
@@ -32,12 +26,6 @@ Result<std::vector<Account>> PgStore::list_accounts() {
     std::vector<Account> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(account_from(r, i));
     return Result<std::vector<Account>>(std::move(out));
-  });
-}
-
-Result<void> PgStore::set_account_active(std::string_view guid, bool active) {
-  return runner_->write<void>(kAccountText, [&](WriteTransaction& tx) {
-    return mutations::set_account_active(tx, guid, active);
   });
 }
 

@@ -1,17 +1,11 @@
 // API keys on PostgreSQL: the ApiKeyStore methods and the key statements.
 #include <string>
 
-#include "storage/mutations.h"
 #include "storage/postgres/pg_runner.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/postgres/row_codec.h"
 
 namespace connect_auth::storage::postgres {
-
-Result<void> PgStore::create_api_key(const ApiKey& key) {
-  return runner_->write<void>(
-      kApiKeyText, [&](WriteTransaction& tx) { return mutations::create_api_key(tx, key); });
-}
 
 Result<ApiKey> PgStore::find_api_key(std::string_view api_id) {
   return runner_->read<ApiKey>(kApiKeyText, [&](PgConnection& conn) -> Result<ApiKey> {
@@ -33,25 +27,6 @@ Result<ApiKey> PgStore::find_api_key(std::string_view api_id) {
 Result<std::vector<ApiKey>> PgStore::list_api_keys(std::optional<std::int64_t> user_id) {
   return runner_->read<std::vector<ApiKey>>(kApiKeyText, [&](PgConnection& conn) {
     return Result<std::vector<ApiKey>>(read_api_keys(conn, user_id));
-  });
-}
-
-Result<std::int64_t> PgStore::regenerate_api_key(std::string_view api_id,
-                                                 const tokens::SecretHash& new_hash,
-                                                 std::int64_t now_unix_s) {
-  return runner_->write<std::int64_t>(kApiKeyText, [&](WriteTransaction& tx) {
-    return mutations::regenerate_api_key(tx, api_id, new_hash, now_unix_s);
-  });
-}
-
-Result<void> PgStore::delete_api_key(std::string_view api_id) {
-  return runner_->write<void>(
-      kApiKeyText, [&](WriteTransaction& tx) { return mutations::delete_api_key(tx, api_id); });
-}
-
-Result<void> PgStore::set_api_key_introspection(std::string_view api_id, bool allowed) {
-  return runner_->write<void>(kApiKeyText, [&](WriteTransaction& tx) {
-    return mutations::set_api_key_introspection(tx, api_id, allowed);
   });
 }
 

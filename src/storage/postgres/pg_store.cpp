@@ -27,6 +27,13 @@ Result<std::unique_ptr<PgStore>> PgStore::open(std::string url, std::shared_ptr<
 PgStore::PgStore(std::unique_ptr<PgRunner> runner, std::unique_ptr<ChangeListener> listener)
     : runner_(std::move(runner)), listener_(std::move(listener)) {}
 
+// Both paths alike: PostgreSQL groups concurrent commits' WAL flushes by itself.
+Result<void> PgStore::run_write(const ErrorText& text, WritePath, const Body& body) {
+  return runner_->write<void>(text, body);
+}
+
+std::int64_t PgStore::now_ms() const { return runner_->clock().now_millis(); }
+
 void PgStore::wait_for_changes(std::chrono::milliseconds max_wait, std::stop_token stop) {
   listener_->wait(max_wait, stop);
 }

@@ -3,31 +3,11 @@
 // with the server's synchronous_commit) before the store returns.
 #include <string>
 
-#include "storage/mutations.h"
 #include "storage/postgres/pg_runner.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/postgres/row_codec.h"
 
 namespace connect_auth::storage::postgres {
-
-Result<std::int64_t> PgStore::create_refresh_family(const NewRefreshFamily& family) {
-  return runner_->write<std::int64_t>(kRefreshText, [&](WriteTransaction& tx) {
-    return mutations::create_refresh_family(tx, family);
-  });
-}
-
-Result<RedeemedRefresh> PgStore::redeem_refresh_token(const RefreshRedemption& redemption) {
-  return runner_->write<RedeemedRefresh>(kRefreshText, [&](WriteTransaction& tx) {
-    return mutations::redeem_refresh_token(tx, redemption);
-  });
-}
-
-Result<void> PgStore::revoke_refresh_family_of(const tokens::TokenHash& token_hash,
-                                               std::int64_t now_ms) {
-  return runner_->write<void>(kRefreshText, [&](WriteTransaction& tx) {
-    return mutations::revoke_refresh_family_of(tx, token_hash, now_ms);
-  });
-}
 
 Result<RefreshTokenStatus> PgStore::inspect_refresh_token(const tokens::TokenHash& token_hash) {
   return runner_->read<RefreshTokenStatus>(kRefreshText, [&](PgConnection& conn) {

@@ -1,18 +1,11 @@
 // Signing keys on PostgreSQL: the SigningKeyStore methods and the signing-key statements.
 #include <string>
 
-#include "storage/mutations.h"
 #include "storage/postgres/pg_runner.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/postgres/row_codec.h"
 
 namespace connect_auth::storage::postgres {
-
-Result<void> PgStore::insert_signing_key(const SigningKey& key) {
-  return runner_->write<void>(kSigningKeyText, [&](WriteTransaction& tx) {
-    return mutations::insert_signing_key(tx, key);
-  });
-}
 
 Result<std::vector<SigningKey>> PgStore::list_signing_keys() {
   return runner_->read<std::vector<SigningKey>>(kSigningKeyText, [&](PgConnection& conn) {
@@ -22,28 +15,6 @@ Result<std::vector<SigningKey>> PgStore::list_signing_keys() {
     std::vector<SigningKey> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(signing_key_from(r, i));
     return Result<std::vector<SigningKey>>(std::move(out));
-  });
-}
-
-Result<void> PgStore::rotate_signing_key(const SigningKey& key,
-                                         std::int64_t retire_others_at_unix_s) {
-  return runner_->write<void>(kSigningKeyText, [&](WriteTransaction& tx) {
-    return mutations::rotate_signing_key(tx, key, retire_others_at_unix_s);
-  });
-}
-
-Result<bool> PgStore::rotate_signing_key_if_due(const SigningKey& key,
-                                                std::int64_t retire_others_at_unix_s,
-                                                std::int64_t unless_signer_since_unix_s) {
-  return runner_->write<bool>(kSigningKeyText, [&](WriteTransaction& tx) {
-    return mutations::rotate_signing_key_if_due(tx, key, retire_others_at_unix_s,
-                                                unless_signer_since_unix_s);
-  });
-}
-
-Result<void> PgStore::delete_retired_signing_keys(std::int64_t retired_before_unix_s) {
-  return runner_->write<void>(kSigningKeyText, [&](WriteTransaction& tx) {
-    return mutations::delete_retired_signing_keys(tx, retired_before_unix_s);
   });
 }
 

@@ -1,7 +1,6 @@
 // Users and roles on PostgreSQL: the UserStore methods and the user statements.
 #include <string>
 
-#include "storage/mutations.h"
 #include "storage/postgres/pg_runner.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/postgres/row_codec.h"
@@ -25,13 +24,6 @@ Result<User> find_user(PgRunner& runner, std::string_view name, const std::strin
 
 }  // namespace
 
-Result<std::int64_t> PgStore::create_user(std::string_view user_name,
-                                          std::string_view password_hash) {
-  return runner_->write<std::int64_t>(kUserText, [&](WriteTransaction& tx) {
-    return mutations::create_user(tx, user_name, password_hash);
-  });
-}
-
 Result<User> PgStore::find_user_by_name(std::string_view user_name) {
   return find_user(*runner_, "user_by_name", kSelectUser + " WHERE user_name = $1",
                    [&](PgParams& p) { p.key(user_name); });
@@ -48,24 +40,6 @@ Result<std::vector<User>> PgStore::list_users() {
     std::vector<User> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(user_from(r, i));
     return Result<std::vector<User>>(std::move(out));
-  });
-}
-
-Result<void> PgStore::set_user_disabled(std::int64_t user_id, bool disabled) {
-  return runner_->write<void>(kUserText, [&](WriteTransaction& tx) {
-    return mutations::set_user_disabled(tx, user_id, disabled, runner_->clock().now_millis());
-  });
-}
-
-Result<void> PgStore::set_user_password(std::int64_t user_id, std::string_view password_hash) {
-  return runner_->write<void>(kUserText, [&](WriteTransaction& tx) {
-    return mutations::set_user_password(tx, user_id, password_hash, runner_->clock().now_millis());
-  });
-}
-
-Result<void> PgStore::grant_role(std::int64_t user_id, std::string_view account_guid, Role role) {
-  return runner_->write<void>(kUserText, [&](WriteTransaction& tx) {
-    return mutations::grant_role(tx, user_id, account_guid, role);
   });
 }
 

@@ -2,18 +2,11 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/error_texts.h"
-#include "storage/mutations.h"
 #include "storage/sqlite/row_codec.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/transaction_runner.h"
 
 namespace connect_auth::storage::sqlite {
-
-Result<void> SqliteStore::revoke_access_token(const RevokedAccessToken& token) {
-  return runner_->write<void>(kRevokedText, [&](WriteTransaction& tx) {
-    return mutations::revoke_access_token(tx, token);
-  });
-}
 
 Result<RevokedAccessToken> SqliteStore::find_revoked_access_token(std::string_view jti) {
   return runner_->read<RevokedAccessToken>(

@@ -2,17 +2,11 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/error_texts.h"
-#include "storage/mutations.h"
 #include "storage/sqlite/row_codec.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/transaction_runner.h"
 
 namespace connect_auth::storage::sqlite {
-
-Result<void> SqliteStore::create_account(const Account& account) {
-  return runner_->write<void>(
-      kAccountText, [&](WriteTransaction& tx) { return mutations::create_account(tx, account); });
-}
 
 Result<Account> SqliteStore::find_account(std::string_view guid) {
   return runner_->read<Account>(kAccountText, [&](SQLite::Database& db) -> Result<Account> {
@@ -29,12 +23,6 @@ Result<std::vector<Account>> SqliteStore::list_accounts() {
     std::vector<Account> out;
     while (st.executeStep()) out.push_back(account_from(st));
     return Result<std::vector<Account>>(std::move(out));
-  });
-}
-
-Result<void> SqliteStore::set_account_active(std::string_view guid, bool active) {
-  return runner_->write<void>(kAccountText, [&](WriteTransaction& tx) {
-    return mutations::set_account_active(tx, guid, active);
   });
 }
 

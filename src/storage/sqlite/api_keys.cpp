@@ -2,17 +2,11 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/error_texts.h"
-#include "storage/mutations.h"
 #include "storage/sqlite/row_codec.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/transaction_runner.h"
 
 namespace connect_auth::storage::sqlite {
-
-Result<void> SqliteStore::create_api_key(const ApiKey& key) {
-  return runner_->write<void>(
-      kApiKeyText, [&](WriteTransaction& tx) { return mutations::create_api_key(tx, key); });
-}
 
 Result<ApiKey> SqliteStore::find_api_key(std::string_view api_id) {
   return runner_->read<ApiKey>(kApiKeyText, [&](SQLite::Database& db) -> Result<ApiKey> {
@@ -32,25 +26,6 @@ Result<ApiKey> SqliteStore::find_api_key(std::string_view api_id) {
 Result<std::vector<ApiKey>> SqliteStore::list_api_keys(std::optional<std::int64_t> user_id) {
   return runner_->read<std::vector<ApiKey>>(kApiKeyText, [&](SQLite::Database& db) {
     return Result<std::vector<ApiKey>>(read_api_keys(db, user_id));
-  });
-}
-
-Result<std::int64_t> SqliteStore::regenerate_api_key(std::string_view api_id,
-                                                     const tokens::SecretHash& new_hash,
-                                                     std::int64_t now_unix_s) {
-  return runner_->write<std::int64_t>(kApiKeyText, [&](WriteTransaction& tx) {
-    return mutations::regenerate_api_key(tx, api_id, new_hash, now_unix_s);
-  });
-}
-
-Result<void> SqliteStore::delete_api_key(std::string_view api_id) {
-  return runner_->write<void>(
-      kApiKeyText, [&](WriteTransaction& tx) { return mutations::delete_api_key(tx, api_id); });
-}
-
-Result<void> SqliteStore::set_api_key_introspection(std::string_view api_id, bool allowed) {
-  return runner_->write<void>(kApiKeyText, [&](WriteTransaction& tx) {
-    return mutations::set_api_key_introspection(tx, api_id, allowed);
   });
 }
 

@@ -3,31 +3,11 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/error_texts.h"
-#include "storage/mutations.h"
 #include "storage/sqlite/row_codec.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/transaction_runner.h"
 
 namespace connect_auth::storage::sqlite {
-
-Result<std::int64_t> SqliteStore::create_refresh_family(const NewRefreshFamily& family) {
-  return runner_->write_batched<std::int64_t>(kRefreshText, [&](WriteTransaction& tx) {
-    return mutations::create_refresh_family(tx, family);
-  });
-}
-
-Result<RedeemedRefresh> SqliteStore::redeem_refresh_token(const RefreshRedemption& redemption) {
-  return runner_->write_batched<RedeemedRefresh>(kRefreshText, [&](WriteTransaction& tx) {
-    return mutations::redeem_refresh_token(tx, redemption);
-  });
-}
-
-Result<void> SqliteStore::revoke_refresh_family_of(const tokens::TokenHash& token_hash,
-                                                   std::int64_t now_ms) {
-  return runner_->write_batched<void>(kRefreshText, [&](WriteTransaction& tx) {
-    return mutations::revoke_refresh_family_of(tx, token_hash, now_ms);
-  });
-}
 
 Result<RefreshTokenStatus> SqliteStore::inspect_refresh_token(const tokens::TokenHash& token_hash) {
   return runner_->read<RefreshTokenStatus>(kRefreshText, [&](SQLite::Database& db) {

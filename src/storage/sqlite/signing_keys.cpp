@@ -2,18 +2,11 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/error_texts.h"
-#include "storage/mutations.h"
 #include "storage/sqlite/row_codec.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/transaction_runner.h"
 
 namespace connect_auth::storage::sqlite {
-
-Result<void> SqliteStore::insert_signing_key(const SigningKey& key) {
-  return runner_->write<void>(kSigningKeyText, [&](WriteTransaction& tx) {
-    return mutations::insert_signing_key(tx, key);
-  });
-}
 
 Result<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
   return runner_->read<std::vector<SigningKey>>(kSigningKeyText, [&](SQLite::Database& db) {
@@ -22,28 +15,6 @@ Result<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
     std::vector<SigningKey> out;
     while (st.executeStep()) out.push_back(signing_key_from(st));
     return Result<std::vector<SigningKey>>(std::move(out));
-  });
-}
-
-Result<void> SqliteStore::rotate_signing_key(const SigningKey& key,
-                                             std::int64_t retire_others_at_unix_s) {
-  return runner_->write<void>(kSigningKeyText, [&](WriteTransaction& tx) {
-    return mutations::rotate_signing_key(tx, key, retire_others_at_unix_s);
-  });
-}
-
-Result<bool> SqliteStore::rotate_signing_key_if_due(const SigningKey& key,
-                                                    std::int64_t retire_others_at_unix_s,
-                                                    std::int64_t unless_signer_since_unix_s) {
-  return runner_->write<bool>(kSigningKeyText, [&](WriteTransaction& tx) {
-    return mutations::rotate_signing_key_if_due(tx, key, retire_others_at_unix_s,
-                                                unless_signer_since_unix_s);
-  });
-}
-
-Result<void> SqliteStore::delete_retired_signing_keys(std::int64_t retired_before_unix_s) {
-  return runner_->write<void>(kSigningKeyText, [&](WriteTransaction& tx) {
-    return mutations::delete_retired_signing_keys(tx, retired_before_unix_s);
   });
 }
 

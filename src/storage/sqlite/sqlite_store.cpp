@@ -62,6 +62,14 @@ SqliteStore::SqliteStore(std::unique_ptr<TransactionRunner> runner) : runner_(st
 
 SqliteStore::~SqliteStore() = default;
 
+// Refresh-token writes share commits (and fsyncs) with whatever else arrives meanwhile.
+Result<void> SqliteStore::run_write(const ErrorText& text, WritePath path, const Body& body) {
+  if (path == WritePath::kHot) return runner_->write_batched<void>(text, body);
+  return runner_->write<void>(text, body);
+}
+
+std::int64_t SqliteStore::now_ms() const { return runner_->clock().now_millis(); }
+
 GroupCommitStats SqliteStore::group_commit_stats() const { return runner_->group_commit_stats(); }
 
 }  // namespace connect_auth::storage::sqlite

@@ -2,20 +2,12 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "storage/error_texts.h"
-#include "storage/mutations.h"
 #include "storage/record_names.h"
 #include "storage/sqlite/row_codec.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/transaction_runner.h"
 
 namespace connect_auth::storage::sqlite {
-
-Result<std::int64_t> SqliteStore::create_user(std::string_view user_name,
-                                              std::string_view password_hash) {
-  return runner_->write<std::int64_t>(kUserText, [&](WriteTransaction& tx) {
-    return mutations::create_user(tx, user_name, password_hash);
-  });
-}
 
 namespace {
 Result<User> find_user(TransactionRunner& runner, const char* where, auto bind) {
@@ -44,25 +36,6 @@ Result<std::vector<User>> SqliteStore::list_users() {
     std::vector<User> out;
     while (st.executeStep()) out.push_back(user_from(st));
     return Result<std::vector<User>>(std::move(out));
-  });
-}
-
-Result<void> SqliteStore::set_user_disabled(std::int64_t user_id, bool disabled) {
-  return runner_->write<void>(kUserText, [&](WriteTransaction& tx) {
-    return mutations::set_user_disabled(tx, user_id, disabled, runner_->clock().now_millis());
-  });
-}
-
-Result<void> SqliteStore::set_user_password(std::int64_t user_id, std::string_view password_hash) {
-  return runner_->write<void>(kUserText, [&](WriteTransaction& tx) {
-    return mutations::set_user_password(tx, user_id, password_hash, runner_->clock().now_millis());
-  });
-}
-
-Result<void> SqliteStore::grant_role(std::int64_t user_id, std::string_view account_guid,
-                                     Role role) {
-  return runner_->write<void>(kUserText, [&](WriteTransaction& tx) {
-    return mutations::grant_role(tx, user_id, account_guid, role);
   });
 }
 
