@@ -90,10 +90,11 @@ int serve(const config::Config& config) {
   options.tls = !config.server.insecure_http;
   options.threads = static_cast<int>(config.server.threads);
   options.limits = limits_from(config.limits);
+  options.drain_delay = std::chrono::milliseconds(config.shutdown.drain_delay_ms);
   Readiness readiness(cache, std::chrono::milliseconds(config.cache.poll_interval_ms));
-  options.on_shutdown_signal = [&readiness] {
+  options.on_shutdown_signal = [&readiness, delay_ms = config.shutdown.drain_delay_ms] {
     readiness.set_serving(false);  // /health/ready is 503 from now on
-    log::info("shutdown_requested");
+    log::info("shutdown_requested", {{"drain_delay_ms", delay_ms}});
   };
   std::string certificate_note;
   if (options.tls) {
