@@ -21,6 +21,7 @@ CLUSTER = None
 RACE_TRIALS = int(os.environ.get("CA_TEST_MN_RACE_TRIALS", "500"))
 RACERS = 20
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
+PROP_PASSWORD = "propagation pass 1"
 
 
 def setUpModule():
@@ -119,18 +120,24 @@ class Propagation(unittest.TestCase):
 
     def test_changes_reach_every_node_within_one_second(self):
         front = CLUSTER.front
-        guid, api_id, secret = create_user_and_key("prop@acme.test", "Prop Diner")
+        guid, api_id, secret = create_user_and_key("prop@acme.test", "Prop Diner",
+                                                   PROP_PASSWORD)
         credential = b64(api_id + ":" + secret)
         times = {}
 
         def trial(kind, seconds):
             times.setdefault(kind, []).append(seconds)
 
-        # A token issued through one node verifies on every node.
+        # A token (v3 and v4) issued through one node verifies on every node.
         for i in range(3):
             token = v3_token(self.clients[i], credential)
             self.assertIsNotNone(token)
-            self.until_all(lambda c, t=token: accounts(c, t)[0] == 200, "token of node %d" % i)
+            self.until_all(lambda c, t=token: accounts(c, t)[0] == 200, "v3 token of node %d" % i)
+            status, _, body = self.clients[i].post_v4(
+                password_body("prop@acme.test", PROP_PASSWORD, offline=False))
+            self.assertEqual(status, 200, body)
+            token = parse(body)["accessToken"]
+            self.until_all(lambda c, t=token: accounts(c, t)[0] == 200, "v4 token of node %d" % i)
 
         # Access tokens revoked (RFC 7009) through one node.
         basic = ("Authorization", "Basic " + b64(api_id + ":" + secret))
@@ -325,8 +332,8 @@ class DatabaseOutage(unittest.TestCase):
         self.assertIsNotNone(recovered, "a node did not become ready again")
         bad = {k: v for k, v in load.statuses_between(0, float("inf")).items()
                if k.split(" ")[1] not in ("200", "503") or "without" in k}
-        self.assertEqual(bad, {}, "answers other than 200 or 503 + Retry-After (invalid_grant, 500, "
-                         "no answer)")
+        self.assertEqual(bad, {}, "answers other than 200 or 503 + Retry-After "
+                         "(invalid_grant, 500, no answer)")
         for kind in ("v3", "bearer"):
             self.assertEqual([k for k in during if k.startswith(kind + " ")
                               and not k.endswith(" 200")], [],
