@@ -350,8 +350,14 @@ class RollingRestart(unittest.TestCase):
         stops = []
         for node in CLUSTER.nodes:
             began = time.monotonic()
-            code = node.stop()
+            node.terminate()
+            # Not-ready at once, while still serving through the drain delay.
+            self.assertIsNotNone(wait_until(lambda n=node: not n.ready(), timeout_s=0.5,
+                                            step_s=0.01), "still ready after SIGTERM")
+            self.assertIsNone(node.process.poll(), "stopped before the drain delay")
+            node.process.wait(timeout=20)  # no second SIGTERM: that would skip the delay
             stops.append(time.monotonic() - began)
+            code = node.stop()
             self.assertEqual(code, 0, "a node exited with %r after SIGTERM" % code)
             node.start()
             CLUSTER.wait_all_in_rotation()
