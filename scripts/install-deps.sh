@@ -13,7 +13,7 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-jwt-dev
   clang-14 libclang-rt-14-dev python3 python3-requests python3-requests-oauthlib nodejs
-  postgresql-15
+  postgresql-15 haproxy
 )
 bench_pkgs=(wrk nginx-light procps sqlite3)
 

@@ -4,6 +4,8 @@
 #
 #   bash scripts/test-postgres.sh start DIR   # initdb + start; the URL is then in DIR/url
 #   bash scripts/test-postgres.sh stop DIR    # stop it and remove DIR
+#   bash scripts/test-postgres.sh pause DIR   # stop the server (fast), keep its data and port
+#   bash scripts/test-postgres.sh resume DIR  # start it again on the same data and port
 #
 # The server listens on a free port of 127.0.0.1 only, its Unix socket (if any) lives in DIR,
 # and it uses scram-sha-256 with a password generated here, written only into DIR/url (0600).
@@ -15,7 +17,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|pause|resume DIR" >&2
   exit 2
 }
 [ $# -eq 2 ] || usage
@@ -139,6 +141,7 @@ EOF
     if as_pg "$bin/pg_ctl" start -D "$cluster/data" -l "$cluster/server.log" -w -t 60 \
       -o "-p $port" >/dev/null 2>&1; then
       (umask 077 && echo "postgresql://postgres:$password@127.0.0.1:$port/postgres" >"$dir/url")
+      echo "$port" >"$dir/port"
       echo "test-postgres: PostgreSQL $pg_version on 127.0.0.1:$port, cluster $cluster" >&2
       return 0
     fi
@@ -148,8 +151,34 @@ EOF
   exit 1
 }
 
+# A database outage for the multi-node tests: connections are cut (-m fast), the data and the
+# port stay, so `resume` brings back the same database at the same URL.
+pause_cluster() {
+  local cluster
+  cluster=$(cluster_of)
+  [ -n "$cluster" ] && [ -f "$cluster/data/postmaster.pid" ] || {
+    echo "test-postgres: no running cluster in $dir" >&2
+    exit 1
+  }
+  as_pg "$bin/pg_ctl" stop -D "$cluster/data" -m fast -w -t 60 >/dev/null
+}
+
+resume_cluster() {
+  local cluster port
+  cluster=$(cluster_of)
+  port=$(cat "$dir/port")
+  [ -n "$cluster" ] && [ -n "$port" ] || {
+    echo "test-postgres: no cluster in $dir" >&2
+    exit 1
+  }
+  as_pg "$bin/pg_ctl" start -D "$cluster/data" -l "$cluster/server.log" -w -t 60 \
+    -o "-p $port" >/dev/null
+}
+
 case "$cmd" in
   start) start_cluster ;;
   stop) stop_cluster ;;
+  pause) pause_cluster ;;
+  resume) resume_cluster ;;
   *) usage ;;
 esac

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/maintenance.h"
+#include "app/readiness.h"
 #include "app/services.h"
 #include "core/bounded_executor.h"
 #include "core/clock.h"
@@ -89,6 +90,12 @@ int serve(const config::Config& config) {
   options.tls = !config.server.insecure_http;
   options.threads = static_cast<int>(config.server.threads);
   options.limits = limits_from(config.limits);
+  options.drain_delay = std::chrono::milliseconds(config.shutdown.drain_delay_ms);
+  Readiness readiness(cache, std::chrono::milliseconds(config.cache.poll_interval_ms));
+  options.on_shutdown_signal = [&readiness, delay_ms = config.shutdown.drain_delay_ms] {
+    readiness.set_serving(false);  // /health/ready is 503 from now on
+    log::info("shutdown_requested", {{"drain_delay_ms", delay_ms}});
+  };
   std::string certificate_note;
   if (options.tls) {
     if (!config.tls.cert_file.empty()) {
@@ -165,8 +172,9 @@ int serve(const config::Config& config) {
       {config.tokens.v4.client_id,
        storage::RefreshPolicy{config.refresh_token.grace_period_seconds * 1000,
                               config.refresh_token.idle_lifetime_seconds * 1000}});
-  std::atomic<bool> ready{false};
-  protocol::EndpointContext context{cache, v3_codec, hasher, clock, random, ready};
+  const std::atomic<bool>& serving = readiness.serving_flag();
+  protocol::EndpointContext context{cache, v3_codec, hasher, clock, random, serving};
+  context.ready_check = [&readiness] { return readiness.check(); };
   context.token_inspector = &token_inspector;
   context.v4_codec = &v4_codec;
   context.v4_grants = &v4_grants;
@@ -202,10 +210,10 @@ int serve(const config::Config& config) {
       "--help`, then POST %s/rest/v3/oauth/token?grant_type=client_credentials\n",
       url.c_str());
   std::fflush(stdout);
-  ready.store(true, std::memory_order_release);
+  readiness.set_serving(true);
 
-  server->run();  // returns after SIGTERM/SIGINT and draining
-  ready.store(false, std::memory_order_release);
+  server->run();  // returns after SIGTERM/SIGINT, the drain delay and draining
+  readiness.set_serving(false);
   maintenance.stop();
   password_executor.stop();
   token_executor.stop();

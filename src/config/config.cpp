@@ -58,6 +58,10 @@ const std::vector<KeySpec>& schema() {
        "Concurrent connections from one client address; more from it are closed at once while "
        "other addresses are served. 0: a quarter of limits.max_connections. Behind a proxy every "
        "connection comes from the proxy: set it to limits.max_connections."},
+      {"shutdown.drain_delay_ms", CA_INT(shutdown.drain_delay_ms), 0, 600'000,
+       "On SIGTERM, /health/ready answers 503 at once and the server goes on serving this long "
+       "(answers close their connection) so a load balancer takes the node out; then it stops "
+       "accepting and drains (limits.shutdown_grace_ms). 0: drain at once."},
       {"tokens.clock_skew_seconds", CA_INT(tokens.clock_skew_seconds), 0, 300,
        "Leeway when checking token exp/iat/nbf against this node's clock."},
       {"tokens.v3.lifetime_seconds", CA_INT(tokens.v3.lifetime_seconds), 60, 86'400,

@@ -40,6 +40,10 @@ struct Config {
     std::int64_t effective_max_connections_per_source() const;
   } limits;
 
+  struct Shutdown {
+    std::int64_t drain_delay_ms = 2'000;  // not-ready but serving, before the drain
+  } shutdown;
+
   struct Tokens {
     std::int64_t clock_skew_seconds = 30;
     struct V3 {

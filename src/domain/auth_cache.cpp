@@ -207,7 +207,9 @@ const AuthView& AuthCache::view() const {
 
 Result<void> AuthCache::load() {
   std::lock_guard lock(refresh_mutex_);
-  return reload_all();
+  auto loaded = reload_all();
+  if (loaded) mark_success();
+  return loaded;
 }
 
 Result<void> AuthCache::reload_all() {
@@ -362,6 +364,7 @@ void AuthCache::start_polling(std::chrono::milliseconds interval, const Clock& c
       store_.wait_for_changes(interval, stop);  // early when the engine says something changed
       if (stop.stop_requested()) break;
       auto refreshed = refresh();
+      if (refreshed) mark_success();
       if (!refreshed && !failing) {
         log::warn("cache_refresh_failed", {{"code", error_code_name(refreshed.error().code)},
                                            {"reason", refreshed.error().description}});

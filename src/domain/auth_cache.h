@@ -51,10 +51,22 @@ class AuthCache {
 
   std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
+  // When load() or the poller's last refresh succeeded, i.e. when the store last answered (the
+  // poller reads the feed at least once per interval even when nothing changed). The readiness
+  // check (app/readiness) compares it with now; the epoch when nothing succeeded yet.
+  std::chrono::steady_clock::time_point last_success() const {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(last_success_.load(std::memory_order_acquire)));
+  }
+
  private:
   Result<void> reload_all();
   Result<std::shared_ptr<const tokens::KeyRing>> load_key_ring();
   void publish(std::shared_ptr<const AuthView> view);
+  void mark_success() {
+    last_success_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                        std::memory_order_release);
+  }
 
   storage::Store& store_;
   const tokens::MasterKey& master_key_;
@@ -65,6 +77,7 @@ class AuthCache {
   mutable std::mutex publish_mutex_;
   std::shared_ptr<const AuthView> current_;
   std::atomic<std::uint64_t> version_{0};
+  std::atomic<std::chrono::steady_clock::rep> last_success_{0};
   const std::uint64_t instance_id_;  // tells per-thread caches of different AuthCaches apart
   std::jthread poller_;
 };

@@ -189,7 +189,8 @@ http::Response handle_v3_accounts(const EndpointContext& context, const http::Re
 http::Response handle_live(const http::Request&) { return health_response(R"({"status":"live"})"); }
 
 http::Response handle_ready(const EndpointContext& context, const http::Request&) {
-  if (!context.ready.load(std::memory_order_acquire)) {
+  if (!context.ready.load(std::memory_order_acquire) ||
+      (context.ready_check && !context.ready_check())) {
     return error_response(make_error(ErrorCode::kStorageUnavailable, "not ready"));
   }
   return health_response(R"({"status":"ready"})");

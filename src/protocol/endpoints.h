@@ -3,14 +3,15 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 
 #include "core/bounded_executor.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "domain/auth_cache.h"
+#include "domain/token_inspection.h"
 #include "domain/v3_tokens.h"
 #include "domain/v4_grant.h"
-#include "domain/token_inspection.h"
 #include "domain/v4_tokens.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -44,6 +45,10 @@ struct EndpointContext {
   // The standard OAuth surface (wire-contract §6). Null: /oauth2/revoke and /oauth2/introspect
   // are not routed.
   domain::TokenInspector* token_inspector = nullptr;
+
+  // /health/ready also asks this when set (app/readiness: signing keys loaded, the store heard
+  // from recently); `ready` alone decides when it is empty.
+  std::function<bool()> ready_check;
 };
 
 // A user grant (password or refresh token) with everything it needs owned: the Request's views

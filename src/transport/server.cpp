@@ -304,8 +304,8 @@ struct Shared {
   RequestObserver observer;
   std::optional<asio::ssl::context> tls;
   std::atomic<std::size_t> connections{0};
-  // Set by stop() at once, so a response being produced right now already says
-  // Connection: close, before the workers get to run their drain.
+  // Set by stop() (and by a shutdown signal, for the drain delay) at once, so a response being
+  // produced right now already says Connection: close, before the workers get to run their drain.
   std::atomic<bool> stopping{false};
   std::string id_prefix;  // random per server instance, so ids differ across restarts
   std::unique_ptr<SourceLimiter> sources;  // limits.max_connections_per_source
@@ -1119,6 +1119,7 @@ class ServerImpl final : public Server {
   ~ServerImpl() override {
     // Members that hold I/O objects go before the workers whose io_contexts they use.
     signals_.reset();
+    drain_timer_.reset();
     accept_retry_.reset();
     acceptor_.reset();
     workers_.clear();
@@ -1180,7 +1181,7 @@ class ServerImpl final : public Server {
     Worker& first = *workers_[0];
     signals_.emplace(first.context(), SIGINT, SIGTERM);
     signals_->async_wait([this](error_code ec, int) {
-      if (!ec) stop();
+      if (!ec) on_shutdown_signal();
     });
     std::vector<std::thread> threads;
     threads.reserve(workers_.size() - 1);
@@ -1190,6 +1191,7 @@ class ServerImpl final : public Server {
     run_loop(first.context());
     for (auto& thread : threads) thread.join();
     signals_.reset();
+    drain_timer_.reset();
   }
 
   void stop() override {
@@ -1200,6 +1202,26 @@ class ServerImpl final : public Server {
   }
 
  private:
+  // Runs on the first worker's thread. The delay lets a load balancer's health check see the
+  // node not-ready while it still serves; the connections it still gets are told to close.
+  void on_shutdown_signal() {
+    if (shared_.options.on_shutdown_signal) shared_.options.on_shutdown_signal();
+    const auto delay = shared_.options.drain_delay;
+    if (delay <= std::chrono::milliseconds::zero() || stopping_.load()) {
+      stop();
+      return;
+    }
+    shared_.stopping.store(true, std::memory_order_relaxed);
+    signals_->async_wait([this](error_code ec, int) {
+      if (!ec) stop();  // a second signal: no more waiting
+    });
+    drain_timer_.emplace(workers_[0]->context());
+    drain_timer_->expires_after(delay);
+    drain_timer_->async_wait([this](error_code ec) {
+      if (!ec) stop();
+    });
+  }
+
   // Runs at most once, from stop() or from a start() that follows a stop().
   void post_drain() {
     if (drain_posted_.exchange(true)) return;
@@ -1207,6 +1229,7 @@ class ServerImpl final : public Server {
       error_code ignored;
       acceptor_->close(ignored);
       accept_retry_->cancel();
+      if (drain_timer_) drain_timer_->cancel();
       // Removing our handlers restores the default action: a second SIGTERM ends the process.
       if (signals_) {
         signals_->clear(ignored);
@@ -1309,6 +1332,7 @@ class ServerImpl final : public Server {
   tcp::endpoint peer_;  // filled by the one outstanding accept
   std::optional<asio::steady_timer> accept_retry_;
   std::optional<asio::signal_set> signals_;
+  std::optional<asio::steady_timer> drain_timer_;  // the drain delay after a shutdown signal
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> drain_posted_{false};

@@ -40,6 +40,13 @@ struct ServerOptions {
   TlsFiles tls_files;
   int threads = 0;  // event-loop threads; 0 = one per core
   Limits limits;
+  // On SIGTERM/SIGINT `on_shutdown_signal` runs at once (the app turns /health/ready
+  // not-ready), then the server goes on serving for `drain_delay`, so that a load balancer's
+  // health check notices and sends new connections elsewhere; meanwhile every answer carries
+  // Connection: close, so keep-alive clients reconnect through the balancer. Then it stops as
+  // stop() does. A second signal during the delay stops at once.
+  std::chrono::milliseconds drain_delay{0};
+  std::function<void()> on_shutdown_signal;
 };
 
 // Called once per request on an event-loop thread. Must not block for long.

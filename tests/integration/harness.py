@@ -46,7 +46,8 @@ class Server:
     """One server process. Every secret and token a test handles is remembered, so the log check
     at the end can prove none of them was written."""
 
-    def __init__(self, insecure_http=False, env=None, data_dir=None, extra_args=()):
+    def __init__(self, insecure_http=False, env=None, data_dir=None, extra_args=(),
+                 listen="127.0.0.1:0"):
         if not BINARY or not os.access(BINARY, os.X_OK):
             raise RuntimeError("CA_TEST_BINARY must name the connect-auth binary")
         self.owns_dir = data_dir is None
@@ -54,7 +55,10 @@ class Server:
         self.insecure_http = insecure_http
         self.env = dict(os.environ)
         self.env.pop("CONNECT_AUTH_CONFIG", None)
+        # SIGTERM stops at once unless a test asks for the load balancer's drain delay.
+        self.env["CONNECT_AUTH_SHUTDOWN_DRAIN_DELAY_MS"] = "0"
         self.env.update(env or {})
+        self.listen = listen
         self.extra_args = list(extra_args)
         self.process = None
         self.url = None
@@ -65,7 +69,7 @@ class Server:
 
     # --- lifecycle
     def start(self):
-        args = [BINARY, "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0"]
+        args = [BINARY, "serve", "--data-dir", self.data_dir, "--listen", self.listen]
         if self.insecure_http:
             args.append("--insecure-http")
         args += self.extra_args
@@ -459,8 +463,13 @@ class ServerTestCase(unittest.TestCase):
     server_env = None
 
     @classmethod
+    def make_server(cls):
+        """The server the class runs against (test_multi_node: the HAProxy front of a cluster)."""
+        return Server(insecure_http=cls.insecure_http, env=cls.server_env).start()
+
+    @classmethod
     def setUpClass(cls):
-        cls.server = Server(insecure_http=cls.insecure_http, env=cls.server_env).start()
+        cls.server = cls.make_server()
 
     @classmethod
     def tearDownClass(cls):

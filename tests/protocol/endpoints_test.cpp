@@ -209,5 +209,19 @@ TEST_F(EndpointsTest, ReadinessFollowsTheFlag) {
   EXPECT_EQ(send({.method = http::Method::kGet, .path = "/nope", .query = ""}).status, 404);
 }
 
+TEST_F(EndpointsTest, ReadinessAsksTheCheckToo) {
+  bool healthy = false;  // app/readiness: e.g. the store has not answered for too long
+  context_->ready_check = [&healthy] { return healthy; };
+  auto response = send({.method = http::Method::kGet, .path = "/health/ready", .query = ""});
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(header(response, "Retry-After"), "1");
+  EXPECT_EQ(send({.method = http::Method::kGet, .path = "/health/live", .query = ""}).status, 200);
+  healthy = true;
+  EXPECT_EQ(send({.method = http::Method::kGet, .path = "/health/ready", .query = ""}).status, 200);
+  ready_ = false;  // the serving flag still decides first (SIGTERM)
+  EXPECT_EQ(send({.method = http::Method::kGet, .path = "/health/ready", .query = ""}).status, 503);
+  context_->ready_check = nullptr;
+}
+
 }  // namespace
 }  // namespace connect_auth::protocol
