@@ -44,8 +44,10 @@
 
 #include "http/error_response.h"
 #include "transport/framing_checks.h"
+#include "transport/request_parser.h"
 #include "transport/response_headers.h"
 #include "transport/source_limiter.h"
+#include "transport/tls_context.h"
 
 namespace connect_auth::transport {
 namespace {
@@ -68,232 +70,14 @@ constexpr std::size_t kLingerBytes = std::size_t{1024} * 1024;
 // Back-off when accept() fails for lack of resources (EMFILE, ENOBUFS): retrying at once spins.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 constexpr std::size_t kRequestIdCapacity = 48;
-// Per-connection buffers are reused, but one unusually large request must not pin its memory for
-// the rest of a long keep-alive connection.
-constexpr std::size_t kRetainedCapacity = std::size_t{16} * 1024;
-
-// TLS 1.2 suites (Mozilla "intermediate"): forward secrecy and AEAD only. TLS 1.3 suites are
-// OpenSSL's defaults, all of which are fine.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
-
-http::Method to_method(bhttp::verb verb) noexcept {
-  switch (verb) {
-    case bhttp::verb::get: return http::Method::kGet;
-    case bhttp::verb::head: return http::Method::kHead;
-    case bhttp::verb::post: return http::Method::kPost;
-    case bhttp::verb::put: return http::Method::kPut;
-    case bhttp::verb::delete_: return http::Method::kDelete;
-    case bhttp::verb::patch: return http::Method::kPatch;
-    case bhttp::verb::options: return http::Method::kOptions;
-    default: return http::Method::kOther;
-  }
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-void clear_and_trim(std::string& s) {
-  if (s.capacity() > kRetainedCapacity) {
-    std::string().swap(s);
-  } else {
-    s.clear();
-  }
-}
 
 void append_number(std::string& out, std::uint64_t value) {
   char digits[24];
   auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), value);
   out.append(digits, end);
 }
-
-Error parse_error(const error_code& ec, const Limits& limits) {
-  using E = bhttp::error;
-  if (ec == E::header_limit) {
-    return make_error(
-        ErrorCode::kHeaderFieldsTooLarge,
-        "the request header section exceeds " + std::to_string(limits.header_bytes) + " bytes");
-  }
-  if (ec == E::body_limit) {
-    return make_error(ErrorCode::kPayloadTooLarge,
-                      "the request body exceeds " + std::to_string(limits.body_bytes) + " bytes");
-  }
-  std::string description;
-  if (ec == E::bad_line_ending) {
-    description = "malformed line ending in the request (a bare CR or LF)";
-  } else if (ec == E::bad_method || ec == E::bad_target) {
-    description = "malformed request line";
-  } else if (ec == E::bad_version) {
-    description = "malformed request line or unsupported HTTP version (1.0 and 1.1 only)";
-  } else if (ec == E::bad_field) {
-    description = "malformed header field name";
-  } else if (ec == E::bad_value) {
-    description = "a header field value contains a control character, NUL or bare LF";
-  } else if (ec == E::bad_content_length) {
-    // Beast reports Transfer-Encoding followed by Content-Length this way.
-    description = "invalid Content-Length, or Content-Length together with Transfer-Encoding";
-  } else if (ec == E::multiple_content_length) {
-    description = "conflicting Content-Length values";
-  } else if (ec == E::bad_transfer_encoding) {
-    description = "invalid Transfer-Encoding, or Transfer-Encoding together with Content-Length";
-  } else if (ec == E::bad_chunk || ec == E::bad_chunk_extension) {
-    description = "malformed chunked body (bad chunk size or chunk framing)";
-  } else {
-    description = "malformed HTTP request";
-  }
-  return make_error(ErrorCode::kInvalidRequest, std::move(description));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parsed request, owned by a session and reused for each request on the connection.
-
-struct RequestData {
-  struct FieldPos {
-    std::uint32_t name_pos, name_len, value_pos, value_len;
-  };
-
-  std::string arena;  // the target, then every header name and value, copied out of the buffer
-  std::uint32_t target_len = 0;
-  std::vector<FieldPos> fields;
-  std::vector<http::Header> headers;  // views into `arena`, built once the header section ends
-  std::string body;
-  http::Method method = http::Method::kOther;
-  int version = 0;
-  bool header_done = false;
-  bool start_line_seen = false;
-  int host_fields = 0;
-  int content_length_fields = 0;
-  int transfer_encoding_fields = 0;
-  bool transfer_encoding_is_chunked = false;
-  bool expect_continue = false;
-
-  void clear() {
-    clear_and_trim(arena);
-    target_len = 0;
-    fields.clear();
-    headers.clear();
-    clear_and_trim(body);
-    method = http::Method::kOther;
-    version = 0;
-    header_done = false;
-    start_line_seen = false;
-    host_fields = content_length_fields = transfer_encoding_fields = 0;
-    transfer_encoding_is_chunked = false;
-    expect_continue = false;
-  }
-
-  std::string_view target() const { return {arena.data(), target_len}; }
-  std::string_view path() const {
-    std::string_view t = target();
-    return t.substr(0, t.find('?'));
-  }
-};
-
-// Beast's push parser, storing into RequestData. Beast validates the grammar; we copy what we
-// need and count the fields whose repetition changes the meaning of the message.
-class RequestParser final : public bhttp::basic_parser<true> {
- public:
-  RequestParser(RequestData& data, const Limits& limits)
-      : data_(data), body_limit_(limits.body_bytes) {
-    header_limit(static_cast<std::uint32_t>(
-        std::min<std::size_t>(limits.header_bytes, std::numeric_limits<std::uint32_t>::max())));
-    body_limit(static_cast<std::uint64_t>(limits.body_bytes));
-    eager(false);  // stop after the header section so it can be checked before the body is read
-  }
-
- private:
-  void on_request_impl(bhttp::verb method, beast::string_view /*method_str*/,
-                       beast::string_view target, int version, error_code& /*ec*/) override {
-    data_.method = to_method(method);
-    data_.version = version;
-    data_.start_line_seen = true;
-    data_.arena.assign(target.data(), target.size());
-    data_.target_len = static_cast<std::uint32_t>(target.size());
-  }
-
-  void on_response_impl(int, beast::string_view, int, error_code& ec) override {
-    ec = bhttp::error::bad_version;  // never called for a request parser
-  }
-
-  void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
-                     error_code& /*ec*/) override {
-    // Fields after the header section are chunked trailers. They are dropped so that nothing
-    // sent there (e.g. a credential) can ever be read as a request header (RFC 9112 §7.1.2).
-    if (data_.header_done) return;
-    switch (name) {
-      case bhttp::field::host: ++data_.host_fields; break;
-      case bhttp::field::content_length: ++data_.content_length_fields; break;
-      case bhttp::field::transfer_encoding:
-        ++data_.transfer_encoding_fields;
-        data_.transfer_encoding_is_chunked = http::iequals(trim(value), "chunked");
-        break;
-      case bhttp::field::expect:
-        data_.expect_continue = http::iequals(trim(value), "100-continue");
-        break;
-      default: break;
-    }
-    RequestData::FieldPos pos;
-    pos.name_pos = static_cast<std::uint32_t>(data_.arena.size());
-    pos.name_len = static_cast<std::uint32_t>(name_string.size());
-    data_.arena.append(name_string.data(), name_string.size());
-    pos.value_pos = static_cast<std::uint32_t>(data_.arena.size());
-    pos.value_len = static_cast<std::uint32_t>(value.size());
-    data_.arena.append(value.data(), value.size());
-    data_.fields.push_back(pos);
-  }
-
-  void on_header_impl(error_code& /*ec*/) override {
-    data_.header_done = true;
-    data_.headers.reserve(data_.fields.size());
-    const char* base = data_.arena.data();
-    for (const auto& f : data_.fields) {
-      data_.headers.push_back(http::Header{std::string_view(base + f.name_pos, f.name_len),
-                                           std::string_view(base + f.value_pos, f.value_len)});
-    }
-  }
-
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
-                         error_code& /*ec*/) override {
-    if (length)
-      data_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, body_limit_)));
-  }
-
-  std::size_t on_body_impl(beast::string_view body, error_code& ec) override {
-    return append_body({body.data(), body.size()}, ec);
-  }
-
-  void on_chunk_header_impl(std::uint64_t size, beast::string_view /*extensions*/,
-                            error_code& ec) override {
-    // Refuse an oversized chunk from its size line, before any of its data is read.
-    if (size > body_limit_ - data_.body.size()) ec = bhttp::error::body_limit;
-  }
-
-  std::size_t on_chunk_body_impl(std::uint64_t /*remain*/, beast::string_view body,
-                                 error_code& ec) override {
-    return append_body({body.data(), body.size()}, ec);
-  }
-
-  void on_finish_impl(error_code& /*ec*/) override {}
-
-  std::size_t append_body(std::string_view body, error_code& ec) {
-    if (body.size() > body_limit_ - data_.body.size()) {
-      ec = bhttp::error::body_limit;
-      return 0;
-    }
-    data_.body.append(body);
-    return body.size();
-  }
-
-  RequestData& data_;
-  std::size_t body_limit_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Shared state and workers.
@@ -1036,57 +820,6 @@ class Session final : public SessionBase,
 
 // ---------------------------------------------------------------------------------------------
 // The server.
-
-int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_len,
-                const unsigned char* in, unsigned int in_len, void* /*arg*/) {
-  // We speak HTTP/1.1 only; choosing it explicitly keeps ALPN-only clients from guessing h2.
-  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, out_len, kHttp11, sizeof kHttp11, in, in_len) ==
-      OPENSSL_NPN_NEGOTIATED) {
-    *out = selected;
-    return SSL_TLSEXT_ERR_OK;
-  }
-  return SSL_TLSEXT_ERR_NOACK;
-}
-
-Result<void> configure_tls(asio::ssl::context& ctx, const TlsFiles& files) {
-  if (files.cert_chain_file.empty() || files.private_key_file.empty()) {
-    return make_error(ErrorCode::kInternal,
-                      "TLS is enabled but no certificate chain or private key file is configured");
-  }
-  SSL_CTX* native = ctx.native_handle();
-  ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression |
-                  asio::ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(
-      native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
-  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
-    return make_error(ErrorCode::kInternal, "cannot set the TLS 1.2 cipher list");
-  }
-  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
-  static const unsigned char kSessionContext[] = "connect-auth";
-  SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
-  SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);
-
-  error_code ec;
-  ctx.use_certificate_chain_file(files.cert_chain_file, ec);
-  if (ec) {
-    return make_error(ErrorCode::kInternal,
-                      "cannot load TLS certificate " + files.cert_chain_file + ": " + ec.message());
-  }
-  ctx.use_private_key_file(files.private_key_file, asio::ssl::context::pem, ec);
-  if (ec) {
-    return make_error(ErrorCode::kInternal, "cannot load TLS private key " +
-                                                files.private_key_file + ": " + ec.message());
-  }
-  if (SSL_CTX_check_private_key(native) != 1) {
-    return make_error(ErrorCode::kInternal, "TLS private key " + files.private_key_file +
-                                                " does not match certificate " +
-                                                files.cert_chain_file);
-  }
-  return Ok{};
-}
 
 // One spelling per client address: an IPv4 client of a dual-stack socket as plain IPv4.
 std::string source_address(const tcp::endpoint& peer) {
