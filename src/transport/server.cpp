@@ -73,12 +73,6 @@ constexpr std::size_t kRequestIdCapacity = 48;
 
 constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
-void append_number(std::string& out, std::uint64_t value) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), value);
-  out.append(digits, end);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Shared state and workers.
 
@@ -625,16 +619,6 @@ class Session final : public SessionBase,
     write_response(std::move(response), request_.method == http::Method::kHead, false);
   }
 
-  bool response_is_valid(const http::Response& response) const {
-    // A handler produces final responses only; 1xx are the transport's business.
-    if (response.status < 200 || response.status > 599) return false;
-    if (!is_field_value(response.content_type)) return false;
-    for (const auto& [name, value] : response.headers) {
-      if (!is_token(name) || !is_field_value(value)) return false;
-    }
-    return true;
-  }
-
   void write_response(http::Response response, bool head_only, bool keep_alive) {
     response_ = std::move(response);
     if (!response_is_valid(response_)) {
@@ -642,46 +626,11 @@ class Session final : public SessionBase,
           make_error(ErrorCode::kInternal, "the handler produced an invalid response"));
     }
     keep_alive_ = keep_alive;
-    const int status = response_.status;
-    // RFC 9110 §8.6, §15.3.5, §15.4.5: a 204 has neither content nor Content-Length; a 304
-    // carries no content either.
-    const bool no_content = status == 204 || status == 304;
-
+    const bool no_content = has_no_content(response_.status);
     clear_and_trim(out_);
-    out_.append("HTTP/1.1 ");
-    append_number(out_, static_cast<std::uint64_t>(status));
-    out_.push_back(' ');
-    const auto code = bhttp::int_to_status(static_cast<unsigned>(status));
-    const beast::string_view reason = code == bhttp::status::unknown ? beast::string_view("Unknown")
-                                                                     : bhttp::obsolete_reason(code);
-    out_.append(reason.data(), reason.size());
-    out_.append("\r\nDate: ");
-    out_.append(worker_.http_date());
-    append_security_headers(out_, kTls);
-    if (!response_.content_type.empty()) {
-      out_.append("\r\nContent-Type: ");
-      out_.append(response_.content_type);
-    }
-    for (const auto& [name, value] : response_.headers) {
-      if (is_transport_header(name)) continue;
-      out_.append("\r\n");
-      out_.append(name);
-      out_.append(": ");
-      out_.append(value);
-    }
-    out_.append("\r\nX-Request-Id: ");
-    out_.append(request_id_);
-    if (!no_content) {
-      // HEAD: the length the GET body would have (RFC 9110 §9.3.2), but no body.
-      out_.append("\r\nContent-Length: ");
-      append_number(out_, response_.body.size());
-    }
-    if (!keep_alive_) {
-      out_.append("\r\nConnection: close");
-    } else if (request_.version == 10) {
-      out_.append("\r\nConnection: keep-alive");
-    }
-    out_.append("\r\n\r\n");
+    write_response_head(
+        out_, response_,
+        ResponseHead{worker_.http_date(), kTls, request_id_, keep_alive_, request_.version});
 
     phase_ = Phase::kWriting;
     deadline_ = Clock::now() + limits_.read_timeout;

@@ -24,6 +24,53 @@ std::size_t count_header(const ParsedResponse& response, std::string_view name) 
   return n;
 }
 
+TEST(ResponseHeadersTest, HeadIsWrittenExactlyWithTheTransportsHeadersOnly) {
+  http::Response response;
+  response.status = 200;
+  response.content_type = "application/json";
+  response.headers = {
+      {"Cache-Control", "no-store"}, {"Content-Length", "999"}, {"connection", "keep-alive"}};
+  response.body = "{}";
+  std::string out = "left over";
+  write_response_head(out, response, ResponseHead{"Fri, 04 Dec 2026 20:00:00 GMT", true, "r-1"});
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nDate: Fri, 04 Dec 2026 20:00:00 GMT"
+            "\r\nStrict-Transport-Security: max-age=31536000\r\nX-Content-Type-Options: nosniff"
+            "\r\nContent-Type: application/json\r\nCache-Control: no-store"
+            "\r\nX-Request-Id: r-1\r\nContent-Length: 2\r\n\r\n");
+}
+
+TEST(ResponseHeadersTest, NoContentClosingAndHttp10KeepAlive) {
+  http::Response none;
+  none.status = 204;
+  std::string out;
+  write_response_head(out, none, ResponseHead{"d", false, "r", false, 11});
+  EXPECT_EQ(out.find("Content-Length"), std::string::npos);
+  EXPECT_NE(out.find("\r\nConnection: close\r\n\r\n"), std::string::npos);
+  EXPECT_EQ(out.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u);
+
+  http::Response odd;
+  odd.status = 299;  // no reason phrase known
+  write_response_head(out, odd, ResponseHead{"d", false, "r", true, 10});
+  EXPECT_EQ(out.rfind("HTTP/1.1 299 Unknown\r\n", 0), 0u);
+  EXPECT_NE(out.find("\r\nConnection: keep-alive\r\n\r\n"), std::string::npos);
+}
+
+TEST(ResponseHeadersTest, OnlyFinalStatusesAndCleanHeadersAreValid) {
+  http::Response r;
+  r.status = 200;
+  EXPECT_TRUE(response_is_valid(r));
+  r.status = 101;
+  EXPECT_FALSE(response_is_valid(r));
+  r.status = 200;
+  r.headers = {{"X-Evil", "a\r\nSet-Cookie: x"}};
+  EXPECT_FALSE(response_is_valid(r));
+  r.headers = {{"Bad Name", "v"}};
+  EXPECT_FALSE(response_is_valid(r));
+  EXPECT_TRUE(has_no_content(304));
+  EXPECT_FALSE(has_no_content(200));
+}
+
 TEST(ResponseHeadersTest, SecurityHeadersDependOnTls) {
   std::string plain;
   append_security_headers(plain, false);
