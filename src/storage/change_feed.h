@@ -43,6 +43,10 @@ struct AuthSnapshot {
 //    changes_since(last seen) therefore never skips an entry, whatever the writers' concurrency
 //    (SQLite: one writer at a time; PostgreSQL: seqs are taken under a lock of the feed row).
 //  - Entries are never renumbered, and a seq is never reused, also across pruning.
+// Sleeps for `duration` unless `stop` is requested first (what a feed waiter does when it cannot
+// be told of changes).
+void sleep_unless_stopped(std::chrono::milliseconds duration, std::stop_token stop);
+
 class ChangeFeed {
  public:
   virtual ~ChangeFeed() = default;

@@ -1,7 +1,6 @@
 #include "storage/postgres/change_listener.h"
 
 #include <algorithm>
-#include <condition_variable>
 
 #include "storage/postgres/pg_store.h"
 
@@ -10,13 +9,6 @@ namespace {
 
 // Waits are cut into slices this long so a stop request is seen promptly.
 constexpr std::chrono::milliseconds kSlice{100};
-
-void sleep_for(std::chrono::milliseconds duration, std::stop_token stop) {
-  std::mutex mutex;
-  std::condition_variable_any never_notified;
-  std::unique_lock lock(mutex);
-  never_notified.wait_for(lock, stop, duration, [] { return false; });
-}
 
 }  // namespace
 
@@ -34,7 +26,7 @@ void ChangeListener::wait(std::chrono::milliseconds max_wait, std::stop_token st
   std::unique_lock lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + max_wait;
   if (!ensure_listening()) {
-    sleep_for(max_wait, stop);
+    sleep_unless_stopped(max_wait, stop);
     return;
   }
   while (!stop.stop_requested()) {
@@ -44,7 +36,7 @@ void ChangeListener::wait(std::chrono::milliseconds max_wait, std::stop_token st
     auto got = conn_->wait_for_notifications(std::min(left, kSlice));
     if (!got) {
       conn_.reset();  // dialled again on the next call; until then the poll carries on
-      sleep_for(std::max(left, std::chrono::milliseconds::zero()), stop);
+      sleep_unless_stopped(std::max(left, std::chrono::milliseconds::zero()), stop);
       return;
     }
     if (!got->empty()) return;

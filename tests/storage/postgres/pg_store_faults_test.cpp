@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <future>
+#include <stop_token>
 #include <thread>
 
 #include "pg_fixture.h"
@@ -107,6 +108,26 @@ TEST_F(PgStoreFaultsTest, ALockHeldTooLongIsUnavailableNotAHang) {
   EXPECT_LT(waited, std::chrono::seconds(20));  // lock_timeout (5 s), not forever
   ASSERT_TRUE(admin_->rollback().ok());
   EXPECT_TRUE(store_->create_account(Account{"acct-slow", "Slow", "US", true}).ok());
+}
+
+// LISTEN/NOTIFY: a node's poller wakes as soon as another node commits a change, and without a
+// change it waits out its interval (the poll fallback).
+TEST_F(PgStoreFaultsTest, AnotherNodesChangeWakesTheWaitingPoller) {
+  auto other = PgStore::open(url());
+  ASSERT_TRUE(other.ok()) << other.error().description;
+  std::stop_source stop;
+  auto started = std::chrono::steady_clock::now();
+  store_->wait_for_changes(std::chrono::milliseconds(300), stop.get_token());  // dials, listens
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(290));
+
+  auto waiting = std::async(std::launch::async, [&] {
+    const auto begin = std::chrono::steady_clock::now();
+    store_->wait_for_changes(std::chrono::seconds(20), stop.get_token());
+    return std::chrono::steady_clock::now() - begin;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE((*other)->create_account(Account{"acct-wake", "Wake", "US", true}).ok());
+  EXPECT_LT(waiting.get(), std::chrono::seconds(5));
 }
 
 // A rolling upgrade: a newer node (whose migration widened the kinds) appends a kind this build
